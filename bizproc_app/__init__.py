@@ -1,0 +1,23 @@
+"""The Bitrix24 app that takes card payments on Linkly Cloud EFTPOS terminals."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from bizproc_app.config import INSTANCE_DIR, Config
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the Flask app: config, extensions, blueprints, CLI."""
+    from bizproc_app import cli, health, home
+    from bizproc_app.extensions import db, redis_conn, secrets
+
+    cfg = config.validated() if config is not None else Config.from_env()
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.update(APP_CONFIG=cfg, SECRET_KEY=cfg.SECRET_KEY, TESTING=cfg.APP_ENV == "testing")
+    for ext in (db, redis_conn, secrets):
+        ext.init_app(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(home.bp)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,112 @@
+"""Typed configuration, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet
+
+ENVIRONMENTS = ("development", "production", "testing")
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+# A fixed key for development and tests only; production refuses to start without its own.
+_DEV_ENCRYPTION_KEY = "ZGV2LW9ubHkta2V5LW5ldmVyLWluLXByb2R1Y3Rpb24="
+_DEV_SECRET_KEY = "development-secret-key-not-for-production"  # noqa: S105
+# The product's own Linkly POS vendor id: one UUID for every install of this product.
+DEFAULT_POS_VENDOR_ID = "5f0c3a7e-5d2b-4c8e-9a43-1b6f0e2d7c91"
+
+
+REQUIRED_IN_PRODUCTION = (
+    "SECRET_KEY",
+    "ENCRYPTION_KEY",
+    "APP_BASE_URL",
+    "DATABASE_URL",
+    "REDIS_URL",
+)
+
+
+class ConfigError(RuntimeError):
+    """The configuration is missing a required value or holds an invalid one."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the app reads from its environment."""
+
+    APP_ENV: str = "development"
+    APP_BASE_URL: str = "http://127.0.0.1:5000"
+    SECRET_KEY: str = _DEV_SECRET_KEY
+    ENCRYPTION_KEY: tuple[str, ...] = (_DEV_ENCRYPTION_KEY,)
+    DATABASE_URL: str = f"sqlite:///{INSTANCE_DIR / 'bizproc.sqlite3'}"
+    REDIS_URL: str = "redis://127.0.0.1:6379/0"
+    LINKLY_AUTH_URL: str = "https://auth.sandbox.cloud.pceftpos.com"
+    LINKLY_API_URL: str = "https://rest.pos.sandbox.cloud.pceftpos.com"
+    LINKLY_POS_VENDOR_ID: str = DEFAULT_POS_VENDOR_ID
+    LINKLY_POS_NAME: str = "Bitrix24 POS payments"
+    LINKLY_POS_VERSION: str = "0.1.0"
+    LINKLY_TIMEOUT_SECONDS: float = 10.0
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        """Return True outside development and testing."""
+        return self.APP_ENV == "production"
+
+    def replace(self, **changes: Any) -> Config:
+        """Return a copy with some values changed, validated again."""
+        return replace(self, **changes).validated()
+
+    def validated(self) -> Config:
+        """Check values and raise ConfigError naming the first bad one."""
+        if self.APP_ENV not in ENVIRONMENTS:
+            raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}")
+        if self.is_production:
+            if self.SECRET_KEY == _DEV_SECRET_KEY:
+                raise ConfigError("SECRET_KEY must be set when APP_ENV=production")
+            if _DEV_ENCRYPTION_KEY in self.ENCRYPTION_KEY:
+                raise ConfigError("ENCRYPTION_KEY must be set when APP_ENV=production")
+        if not self.ENCRYPTION_KEY:
+            raise ConfigError("ENCRYPTION_KEY must hold at least one Fernet key")
+        for key in self.ENCRYPTION_KEY:
+            try:
+                Fernet(key.encode())
+            except ValueError as exc:
+                raise ConfigError("ENCRYPTION_KEY holds a key that is not a Fernet key") from exc
+        try:
+            uuid.UUID(self.LINKLY_POS_VENDOR_ID)
+        except ValueError as exc:
+            raise ConfigError("LINKLY_POS_VENDOR_ID must be a UUID") from exc
+        if self.LINKLY_TIMEOUT_SECONDS <= 0:
+            raise ConfigError("LINKLY_TIMEOUT_SECONDS must be positive")
+        return self
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        """Read the configuration from environment variables."""
+        env = os.environ if environ is None else environ
+        app_env = env.get("APP_ENV", "development")
+        strict = app_env == "production"
+        values: dict[str, Any] = {"APP_ENV": app_env}
+        for f in fields(cls):
+            if f.name in ("APP_ENV", "extra") or f.name not in env:
+                continue
+            raw = env[f.name].strip()
+            if f.name == "ENCRYPTION_KEY":
+                values[f.name] = tuple(k.strip() for k in raw.split(",") if k.strip())
+            elif f.name == "LINKLY_TIMEOUT_SECONDS":
+                try:
+                    values[f.name] = float(raw)
+                except ValueError as exc:
+                    raise ConfigError("LINKLY_TIMEOUT_SECONDS must be a number") from exc
+            else:
+                values[f.name] = raw
+        if strict:
+            for name in REQUIRED_IN_PRODUCTION:
+                if not env.get(name, "").strip():
+                    raise ConfigError(f"{name} is required when APP_ENV=production")
+        return cls(**values).validated()

@@ -1,0 +1,46 @@
+"""Run Alembic migrations against an engine, without an alembic.ini."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine
+
+from bizproc_app.models import Base
+
+SCRIPT_LOCATION = str(Path(__file__).resolve().parent / "migrations")
+
+
+def _alembic_config(connection) -> AlembicConfig:  # type: ignore[no-untyped-def]
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", SCRIPT_LOCATION)
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the database to a revision (default: the newest)."""
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Downgrade the database to a revision."""
+    with engine.begin() as connection:
+        command.downgrade(_alembic_config(connection), revision)
+
+
+def revision(engine: Engine, message: str) -> None:
+    """Autogenerate a new migration from the models' differences to the database."""
+    with engine.begin() as connection:
+        command.revision(_alembic_config(connection), message=message, autogenerate=True)
+
+
+def pending_changes(engine: Engine) -> list:  # type: ignore[type-arg]
+    """List differences between the models and the migrated schema (empty when in step)."""
+    with engine.connect() as connection:
+        return compare_metadata(MigrationContext.configure(connection), Base.metadata)

@@ -1,0 +1,184 @@
+"""Run the demo: Redis, the SQLite database, the Linkly simulator, the web process and a worker."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = ROOT / "instance" / "demo"
+
+
+def _wait_http(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise SystemExit(f"demo: {url} did not answer within {timeout:.0f}s")
+
+
+class Supervisor:
+    """Start child processes, stop them all together."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def start(self, name: str, argv: list[str]) -> None:
+        """Start one child; its output goes to instance/demo/NAME.log."""
+        log = open(STATE / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
+        proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        self.children.append((name, proc))
+
+    def dead(self) -> list[str]:
+        """Names of children that have exited."""
+        return [name for name, proc in self.children if proc.poll() is not None]
+
+    def stop(self) -> None:
+        """Terminate every child, then kill what is left after 10 s."""
+        for _, proc in reversed(self.children):
+            if proc.poll() is None:
+                proc.terminate()
+        for _, proc in self.children:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start everything, print where to look, and run until Ctrl-C (or probe and exit)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--web-port", type=int, default=int(os.environ.get("DEMO_WEB_PORT", 5000)))
+    parser.add_argument(
+        "--linkly-port", type=int, default=int(os.environ.get("DEMO_LINKLY_PORT", 8801))
+    )
+    parser.add_argument(
+        "--redis-port", type=int, default=int(os.environ.get("DEMO_REDIS_PORT", 6390))
+    )
+    parser.add_argument("--check", action="store_true", help="start, probe every page, then stop")
+    args = parser.parse_args(argv)
+
+    STATE.mkdir(parents=True, exist_ok=True)
+    py = sys.executable
+    linkly = f"http://127.0.0.1:{args.linkly_port}"
+    env = {
+        **os.environ,
+        "APP_ENV": "development",
+        "APP_BASE_URL": f"http://127.0.0.1:{args.web_port}",
+        "DATABASE_URL": f"sqlite:///{STATE / 'bizproc.sqlite3'}",
+        "REDIS_URL": f"redis://127.0.0.1:{args.redis_port}/0",
+        "LINKLY_AUTH_URL": linkly,
+        "LINKLY_API_URL": linkly,
+    }
+    sup = Supervisor(env)
+    redis_bin = shutil.which("redis-server") or "redis-server"
+    sup.start(
+        "redis",
+        [
+            redis_bin,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(args.redis_port),
+            "--dir",
+            str(STATE),
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+        ],
+    )
+    try:
+        subprocess.run(
+            [py, "-m", "flask", "--app", "bizproc_app", "db", "upgrade"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        sup.start(
+            "linkly",
+            [
+                py,
+                "-m",
+                "simulators.linkly",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(args.linkly_port),
+                "--username",
+                "demo",
+                "--password",
+                "demo",
+                "--pair-code",
+                "123456",
+                "--cardholder-delay",
+                "4",
+                "--allow-http",
+            ],
+        )
+        sup.start(
+            "web",
+            [
+                py,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{args.web_port}",
+                "--workers",
+                "2",
+                "bizproc_app:create_app()",
+            ],
+        )
+        sup.start("worker", [py, "-m", "workers"])
+        web = f"http://127.0.0.1:{args.web_port}"
+        for url in (f"{web}/healthz", f"{linkly}/_sim/"):
+            _wait_http(url)
+        pages = {
+            "App": f"{web}/",
+            "Health": f"{web}/healthz",
+            "Virtual PIN pad": f"{linkly}/_sim/pinpad/1",
+            "Simulator control API": f"{linkly}/_sim/",
+        }
+        print("\nThe demo is running (logs in instance/demo/). Open:")
+        for name, url in pages.items():
+            print(f"  {name:<22} {url}")
+        print("Linkly sandbox login: username demo, password demo, pair code 123456.")
+        if args.check:
+            return _probe(pages)
+        print("Press Ctrl-C to stop.")
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        while not sup.dead():
+            time.sleep(1)
+        print(f"demo: {', '.join(sup.dead())} stopped; see instance/demo/*.log", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        sup.stop()
+
+
+def _probe(pages: dict[str, str]) -> int:
+    """Fetch every page once; non-zero when any fails."""
+    failed = 0
+    for name, url in pages.items():
+        status = requests.get(url, timeout=10).status_code
+        print(f"check {name}: {status}")
+        failed += status != 200
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
 from bizproc_app.config import INSTANCE_DIR, Config
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the Flask app: config, extensions, blueprints, CLI."""
+    from flask import Flask
+
     from bizproc_app import cli, health, home
     from bizproc_app.extensions import db, redis_conn, secrets
 

@@ -11,6 +11,8 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
+from bizproc_app.linkly.config import SANDBOX_API_URL, SANDBOX_AUTH_URL
+
 ENVIRONMENTS = ("development", "production", "testing")
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
@@ -44,8 +46,8 @@ class Config:
     ENCRYPTION_KEY: tuple[str, ...] = (_DEV_ENCRYPTION_KEY,)
     DATABASE_URL: str = f"sqlite:///{INSTANCE_DIR / 'bizproc.sqlite3'}"
     REDIS_URL: str = "redis://127.0.0.1:6379/0"
-    LINKLY_AUTH_URL: str = "https://auth.sandbox.cloud.pceftpos.com"
-    LINKLY_API_URL: str = "https://rest.pos.sandbox.cloud.pceftpos.com"
+    LINKLY_AUTH_URL: str = SANDBOX_AUTH_URL
+    LINKLY_API_URL: str = SANDBOX_API_URL
     LINKLY_POS_VENDOR_ID: str = DEFAULT_POS_VENDOR_ID
     LINKLY_POS_NAME: str = "Bitrix24 POS payments"
     LINKLY_POS_VERSION: str = "0.1.0"
@@ -66,6 +68,8 @@ class Config:
         if self.APP_ENV not in ENVIRONMENTS:
             raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}")
         if self.is_production:
+            if not self.APP_BASE_URL.startswith("https://"):
+                raise ConfigError("APP_BASE_URL must be https when APP_ENV=production")
             if self.SECRET_KEY == _DEV_SECRET_KEY:
                 raise ConfigError("SECRET_KEY must be set when APP_ENV=production")
             if _DEV_ENCRYPTION_KEY in self.ENCRYPTION_KEY:

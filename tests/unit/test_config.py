@@ -73,3 +73,8 @@ def test_error_messages_never_contain_the_secret_values() -> None:
     with pytest.raises(ConfigError) as err:
         Config.from_env({**PRODUCTION, "ENCRYPTION_KEY": "leaky-value"})
     assert "leaky-value" not in str(err.value)
+
+
+def test_production_refuses_a_plain_http_base_url() -> None:
+    with pytest.raises(ConfigError, match="APP_BASE_URL"):
+        Config.from_env({**PRODUCTION, "APP_BASE_URL": "http://pos.example.com"})

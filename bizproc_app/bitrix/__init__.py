@@ -1,0 +1,65 @@
+"""Bitrix24 REST client: OAuth refresh under a Redis lock, a shared leaky bucket, typed errors.
+
+No Flask or SQLAlchemy here; the app supplies a TokenStore and the Redis connection.
+"""
+
+from __future__ import annotations
+
+from .batch import BATCH_LIMIT, BatchResult
+from .client import BitrixClient, RestResponse
+from .errors import (
+    AccessDenied,
+    AuthError,
+    BadRequest,
+    BitrixError,
+    BitrixUnavailable,
+    ExpiredToken,
+    InvalidClient,
+    InvalidGrant,
+    MethodNotFound,
+    OAuthError,
+    OperationTimeLimit,
+    QueryLimitExceeded,
+    WorkflowNotFound,
+    error_from_response,
+)
+from .forms import http_build_query, parse_bracket_form
+from .oauth import AppInfo, BitrixSettings, OAuthClient, TokenResponse, validate_client_endpoint
+from .ratelimit import LeakyBucket
+from .redact import mask, mask_query
+from .tokens import MemoryTokenStore, PortalTokens, TokenRefresher, TokenStore
+
+__all__ = [
+    "BATCH_LIMIT",
+    "AccessDenied",
+    "AppInfo",
+    "AuthError",
+    "BadRequest",
+    "BatchResult",
+    "BitrixClient",
+    "BitrixError",
+    "BitrixSettings",
+    "BitrixUnavailable",
+    "ExpiredToken",
+    "InvalidClient",
+    "InvalidGrant",
+    "LeakyBucket",
+    "MemoryTokenStore",
+    "MethodNotFound",
+    "OAuthClient",
+    "OAuthError",
+    "OperationTimeLimit",
+    "PortalTokens",
+    "QueryLimitExceeded",
+    "RestResponse",
+    "TokenRefresher",
+    "TokenResponse",
+    "TokenStore",
+    "WorkflowNotFound",
+    "error_from_response",
+    "http_build_query",
+    "mask",
+    "mask_query",
+    "parse_bracket_form",
+    "validate_client_endpoint",
+]

@@ -1,0 +1,1 @@
+"""Local simulators of external services used by the project."""

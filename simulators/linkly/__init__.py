@@ -1,0 +1,6 @@
+"""Local simulator of the Linkly Cloud REST API (v1), for tests and manual use."""
+
+from .config import SimulatorConfig
+from .server import LinklySimulator, create_app
+
+__all__ = ["LinklySimulator", "SimulatorConfig", "create_app"]

@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SDK := bizproc_app/static/vendor/b24jssdk.min.js
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test lint fmt clean
+.PHONY: help venv assets demo test lint fmt clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -18,11 +19,18 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP) ## Create the virtualenv and install the dependencies
 
-demo: $(STAMP) ## Run the product: Redis, SQLite, web, worker and the simulators
+$(SDK): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(dir $(SDK))
+	cp node_modules/@bitrix24/b24jssdk/dist/umd/index.min.js $(SDK)
+
+assets: $(SDK) ## Install the front-end packages from npm and copy what the pages serve
+
+demo: $(STAMP) $(SDK) ## Run the product: Redis, SQLite, web, worker and the simulators
 	@scripts/ensure-redis.sh
 	@$(BIN)/python -m scripts.demo
 
-test: $(STAMP) ## Run the linters and the whole test suite
+test: $(STAMP) $(SDK) ## Run the linters and the whole test suite
 	@scripts/ensure-redis.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -37,4 +45,4 @@ fmt: $(STAMP) ## Format the code and apply safe lint fixes
 	$(BIN)/ruff format .
 
 clean: ## Remove the virtualenv and the demo's state
-	rm -rf $(VENV) instance/demo
+	rm -rf $(VENV) instance/demo node_modules bizproc_app/static/vendor

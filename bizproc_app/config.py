@@ -29,6 +29,8 @@ REQUIRED_IN_PRODUCTION = (
     "APP_BASE_URL",
     "DATABASE_URL",
     "REDIS_URL",
+    "BITRIX_CLIENT_ID",
+    "BITRIX_CLIENT_SECRET",
 )
 
 
@@ -52,6 +54,10 @@ class Config:
     LINKLY_POS_NAME: str = "Bitrix24 POS payments"
     LINKLY_POS_VERSION: str = "0.1.0"
     LINKLY_TIMEOUT_SECONDS: float = 10.0
+    BITRIX_OAUTH_URL: str = "https://oauth.bitrix.info"
+    BITRIX_CLIENT_ID: str = "local.development"
+    BITRIX_CLIENT_SECRET: str = "development-client-secret"  # noqa: S105
+    BITRIX_ALLOW_HTTP: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -70,6 +76,8 @@ class Config:
         if self.is_production:
             if not self.APP_BASE_URL.startswith("https://"):
                 raise ConfigError("APP_BASE_URL must be https when APP_ENV=production")
+            if self.BITRIX_ALLOW_HTTP:
+                raise ConfigError("BITRIX_ALLOW_HTTP is for development and tests only")
             if self.SECRET_KEY == _DEV_SECRET_KEY:
                 raise ConfigError("SECRET_KEY must be set when APP_ENV=production")
             if _DEV_ENCRYPTION_KEY in self.ENCRYPTION_KEY:
@@ -102,6 +110,8 @@ class Config:
             raw = env[f.name].strip()
             if f.name == "ENCRYPTION_KEY":
                 values[f.name] = tuple(k.strip() for k in raw.split(",") if k.strip())
+            elif f.name == "BITRIX_ALLOW_HTTP":
+                values[f.name] = raw.lower() in ("1", "true", "yes", "on")
             elif f.name == "LINKLY_TIMEOUT_SECONDS":
                 try:
                     values[f.name] = float(raw)

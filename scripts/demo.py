@@ -31,13 +31,14 @@ def _wait_http(url: str, timeout: float = 30.0) -> None:
 class Supervisor:
     """Start child processes, stop them all together."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], state: Path) -> None:
         self.env = env
+        self.state = state
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
 
     def start(self, name: str, argv: list[str]) -> None:
         """Start one child; its output goes to instance/demo/NAME.log."""
-        log = open(STATE / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
+        log = open(self.state / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
         proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=log)
         self.children.append((name, proc))
 
@@ -67,22 +68,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--redis-port", type=int, default=int(os.environ.get("DEMO_REDIS_PORT", 6390))
     )
+    parser.add_argument("--state-dir", type=Path, default=STATE, help="database, Redis and logs")
     parser.add_argument("--check", action="store_true", help="start, probe every page, then stop")
     args = parser.parse_args(argv)
 
-    STATE.mkdir(parents=True, exist_ok=True)
+    state = args.state_dir.resolve()
+    state.mkdir(parents=True, exist_ok=True)
     py = sys.executable
     linkly = f"http://127.0.0.1:{args.linkly_port}"
     env = {
         **os.environ,
         "APP_ENV": "development",
         "APP_BASE_URL": f"http://127.0.0.1:{args.web_port}",
-        "DATABASE_URL": f"sqlite:///{STATE / 'bizproc.sqlite3'}",
+        "DATABASE_URL": f"sqlite:///{state / 'bizproc.sqlite3'}",
         "REDIS_URL": f"redis://127.0.0.1:{args.redis_port}/0",
         "LINKLY_AUTH_URL": linkly,
         "LINKLY_API_URL": linkly,
     }
-    sup = Supervisor(env)
+    sup = Supervisor(env, state)
     redis_bin = shutil.which("redis-server") or "redis-server"
     sup.start(
         "redis",
@@ -93,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             "--port",
             str(args.redis_port),
             "--dir",
-            str(STATE),
+            str(state),
             "--appendonly",
             "yes",
             "--save",
@@ -126,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
                 "123456",
                 "--cardholder-delay",
                 "4",
+                "--pair-code-ttl",
+                "86400",
                 "--allow-http",
             ],
         )
@@ -152,17 +157,18 @@ def main(argv: list[str] | None = None) -> int:
             "Virtual PIN pad": f"{linkly}/_sim/pinpad/1",
             "Simulator control API": f"{linkly}/_sim/",
         }
-        print("\nThe demo is running (logs in instance/demo/). Open:")
+        print(f"\nThe demo is running (logs in {state}). Open:")
         for name, url in pages.items():
             print(f"  {name:<22} {url}")
         print("Linkly sandbox login: username demo, password demo, pair code 123456.")
         if args.check:
-            return _probe(pages)
+            time.sleep(1)  # let a process that fails at start-up exit before the probe
+            return _probe(pages, sup.dead())
         print("Press Ctrl-C to stop.")
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         while not sup.dead():
             time.sleep(1)
-        print(f"demo: {', '.join(sup.dead())} stopped; see instance/demo/*.log", file=sys.stderr)
+        print(f"demo: {', '.join(sup.dead())} stopped; see {state}/*.log", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 0
@@ -170,9 +176,11 @@ def main(argv: list[str] | None = None) -> int:
         sup.stop()
 
 
-def _probe(pages: dict[str, str]) -> int:
-    """Fetch every page once; non-zero when any fails."""
-    failed = 0
+def _probe(pages: dict[str, str], dead: list[str]) -> int:
+    """Fetch every page once; non-zero when any fails or a process has exited."""
+    failed = len(dead)
+    for name in dead:
+        print(f"check {name}: exited")
     for name, url in pages.items():
         status = requests.get(url, timeout=10).status_code
         print(f"check {name}: {status}")

@@ -15,6 +15,8 @@ PRODUCTION = {
     "APP_BASE_URL": "https://pos.example.com",
     "DATABASE_URL": "postgresql+psycopg://u@127.0.0.1/db",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "BITRIX_CLIENT_ID": "app.5f0c3a7e.12345678",
+    "BITRIX_CLIENT_SECRET": "c" * 40,
 }
 
 
@@ -32,7 +34,16 @@ def test_production_with_everything_set_starts() -> None:
 
 
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "ENCRYPTION_KEY", "APP_BASE_URL", "DATABASE_URL", "REDIS_URL"]
+    "missing",
+    [
+        "SECRET_KEY",
+        "ENCRYPTION_KEY",
+        "APP_BASE_URL",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "BITRIX_CLIENT_ID",
+        "BITRIX_CLIENT_SECRET",
+    ],
 )
 def test_production_refuses_to_start_without(missing: str) -> None:
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
@@ -78,3 +89,9 @@ def test_error_messages_never_contain_the_secret_values() -> None:
 def test_production_refuses_a_plain_http_base_url() -> None:
     with pytest.raises(ConfigError, match="APP_BASE_URL"):
         Config.from_env({**PRODUCTION, "APP_BASE_URL": "http://pos.example.com"})
+
+
+def test_bitrix_allow_http_is_refused_in_production() -> None:
+    assert Config.from_env({"BITRIX_ALLOW_HTTP": "1"}).BITRIX_ALLOW_HTTP is True
+    with pytest.raises(ConfigError, match="BITRIX_ALLOW_HTTP"):
+        Config.from_env({**PRODUCTION, "BITRIX_ALLOW_HTTP": "1"})

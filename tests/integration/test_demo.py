@@ -1,0 +1,23 @@
+"""The README's first command: the demo starts every process and serves its pages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_demo_starts_everything_and_serves_its_pages(tmp_path: Path) -> None:
+    ports = [str(free_port()) for _ in range(3)]
+    argv = [sys.executable, "-m", "scripts.demo", "--check", "--state-dir", str(tmp_path)]
+    argv += ["--web-port", ports[0], "--linkly-port", ports[1], "--redis-port", ports[2]]
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for page in ("App", "Health", "Virtual PIN pad", "Simulator control API"):
+        assert f"check {page}: 200" in done.stdout
+    assert "exited" not in done.stdout
+    assert (tmp_path / "bizproc.sqlite3").exists()

@@ -14,15 +14,17 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the Flask app: config, extensions, blueprints, CLI."""
     from flask import Flask
 
-    from bizproc_app import cli, health, home
+    from bizproc_app import cli, handler_views, health, home, lifecycle_views, placement_views
     from bizproc_app.extensions import db, redis_conn, secrets
+    from bizproc_app.web import refuse_framing
 
     cfg = config.validated() if config is not None else Config.from_env()
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.update(APP_CONFIG=cfg, SECRET_KEY=cfg.SECRET_KEY, TESTING=cfg.APP_ENV == "testing")
     for ext in (db, redis_conn, secrets):
         ext.init_app(app)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(home.bp)
+    for module in (health, home, lifecycle_views, handler_views, placement_views):
+        app.register_blueprint(module.bp)
+    app.after_request(refuse_framing)
     cli.init_app(app)
     return app

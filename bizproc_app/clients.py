@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 import redis
 import requests
+from sqlalchemy.orm import Session
 
+from bizproc_app.bitrix import (
+    BitrixClient,
+    BitrixSettings,
+    LeakyBucket,
+    OAuthClient,
+    TokenRefresher,
+)
 from bizproc_app.config import Config
 from bizproc_app.crypto import SecretBox
 from bizproc_app.linkly import LinklyClient, LinklySettings, RedisTokenStore
+from bizproc_app.models import Portal
+from bizproc_app.portals import DbTokenStore
 
 
 def linkly_settings(cfg: Config) -> LinklySettings:
@@ -36,4 +49,43 @@ def linkly_client(
     store = RedisTokenStore(redis_client, encrypt=box.encrypt, decrypt=box.decrypt)
     return LinklyClient(
         linkly_settings(cfg), session=session or requests.Session(), token_store=store
+    )
+
+
+def bitrix_settings(cfg: Config) -> BitrixSettings:
+    """Return the Bitrix24 client's settings for this deployment."""
+    return BitrixSettings(
+        oauth_url=cfg.BITRIX_OAUTH_URL,
+        client_id=cfg.BITRIX_CLIENT_ID,
+        client_secret=cfg.BITRIX_CLIENT_SECRET,
+        allow_http=cfg.BITRIX_ALLOW_HTTP,
+    )
+
+
+def oauth_client(cfg: Config, *, session: requests.Session | None = None) -> OAuthClient:
+    """Return the client of Bitrix24's OAuth server (app.info, token refresh)."""
+    return OAuthClient(bitrix_settings(cfg), session=session or requests.Session())
+
+
+def bitrix_client(
+    cfg: Config,
+    portal: Portal,
+    *,
+    redis_client: redis.Redis,
+    box: SecretBox,
+    session_factory: Callable[[], Session],
+    session: requests.Session | None = None,
+) -> BitrixClient:
+    """Return a REST client for one portal: its stored endpoint and tokens, its rate limit."""
+    http = session or requests.Session()
+    settings = replace(bitrix_settings(cfg), rate=portal.rate_limit, burst=portal.rate_burst)
+    store = DbTokenStore(session_factory, box)
+    return BitrixClient(
+        settings,
+        member_id=portal.member_id,
+        client_endpoint=portal.client_endpoint,
+        token_store=store,
+        refresher=TokenRefresher(OAuthClient(settings, session=http), store, redis_client),
+        bucket=LeakyBucket(redis_client),
+        session=http,
     )

@@ -98,11 +98,25 @@ def config(database_url: str, redis_url: str) -> Config:
 
 
 @pytest.fixture
-def app(config: Config):  # type: ignore[no-untyped-def]
+def make_app(config: Config):  # type: ignore[no-untyped-def]
+    """Build apps from the test's config with some values changed; dispose of them after."""
+    apps = []
+
+    def build(**changes):  # type: ignore[no-untyped-def]
+        app = create_app(config.replace(**changes))
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.extensions["database"].engine.dispose()
+        app.extensions["redis"].close()
+
+
+@pytest.fixture
+def app(make_app):  # type: ignore[no-untyped-def]
     """The app built by the factory for one test."""
-    app = create_app(config)
-    yield app
-    app.extensions["database"].engine.dispose()
+    return make_app()
 
 
 @pytest.fixture

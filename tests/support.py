@@ -6,6 +6,7 @@ import ipaddress
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from contextlib import closing
 
@@ -54,3 +55,45 @@ def is_loopback(address: object) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+class EventReceiver:
+    """A loopback HTTP server that records every POST it receives (a stand-in notification URI)."""
+
+    def __init__(self, status: int = 200) -> None:
+        from werkzeug.serving import make_server
+        from werkzeug.wrappers import Request, Response
+
+        self.status = status
+        self.events: list[dict] = []
+        self._cond = threading.Condition()
+
+        @Request.application
+        def app(request: Request) -> Response:
+            with self._cond:
+                self.events.append(
+                    {
+                        "path": request.path,
+                        "authorization": request.headers.get("Authorization"),
+                        "body": request.get_json(silent=True),
+                    }
+                )
+                self._cond.notify_all()
+            return Response("", status=self.status)
+
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def wait_for(self, predicate, timeout: float = 10.0) -> list[dict]:  # type: ignore[no-untyped-def]
+        """Wait until predicate(events) is true; return the events."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: predicate(self.events), timeout=timeout):
+                raise TimeoutError(f"events so far: {[e['path'] for e in self.events]}")
+            return list(self.events)
+
+    def close(self) -> None:
+        """Stop the server."""
+        self._server.shutdown()
+        self._server.server_close()

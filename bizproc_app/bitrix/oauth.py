@@ -47,10 +47,11 @@ class BitrixSettings:
     def __post_init__(self) -> None:
         parts = urlsplit(self.oauth_url)
         schemes = {"https", "http"} if self.allow_http else {"https"}
-        if parts.scheme not in schemes or not parts.hostname or parts.path not in ("", "/"):
-            raise ValueError(f"oauth_url must be a bare {'/'.join(sorted(schemes))} origin")
+        # A path prefix is allowed (a local stand-in may serve OAuth under one); nothing else.
+        if parts.scheme not in schemes or not parts.hostname:
+            raise ValueError(f"oauth_url must be an {'/'.join(sorted(schemes))} URL")
         if parts.query or parts.fragment or parts.username:
-            raise ValueError("oauth_url must be a bare origin")
+            raise ValueError("oauth_url must have no query, fragment or credentials")
         if self.rate <= 0 or self.burst < 1 or self.max_retries < 0:
             raise ValueError("need rate > 0, burst >= 1 and max_retries >= 0")
         if min(self.connect_timeout, self.read_timeout) <= 0:

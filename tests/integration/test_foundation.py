@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import inspect, select, text
 
-from bizproc_app import create_app, migrate
+from bizproc_app import migrate
 from bizproc_app.extensions import db, make_engine, secrets
 from bizproc_app.models import Portal, Terminal
 from tests.support import free_port
@@ -21,8 +21,8 @@ def test_healthz_reports_both_dependencies_up(client) -> None:  # type: ignore[n
     }
 
 
-def test_healthz_is_503_when_redis_is_down(config) -> None:  # type: ignore[no-untyped-def]
-    app = create_app(config.replace(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"))
+def test_healthz_is_503_when_redis_is_down(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
     resp = app.test_client().get("/healthz")
     body = resp.get_json()
     assert resp.status_code == 503
@@ -31,9 +31,9 @@ def test_healthz_is_503_when_redis_is_down(config) -> None:  # type: ignore[no-u
     assert body["checks"]["database"] == {"status": "ok"}
 
 
-def test_healthz_is_503_when_the_database_is_down(config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_healthz_is_503_when_the_database_is_down(make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
     missing = tmp_path / "no-such-dir" / "db.sqlite3"
-    app = create_app(config.replace(DATABASE_URL=f"sqlite:///{missing}"))
+    app = make_app(DATABASE_URL=f"sqlite:///{missing}")
     resp = app.test_client().get("/healthz")
     assert resp.status_code == 503
     assert resp.get_json()["checks"]["database"]["status"] == "down"

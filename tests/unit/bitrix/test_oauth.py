@@ -172,7 +172,6 @@ def test_settings_hide_the_secret_and_validate_the_host() -> None:
     assert "SECRET" not in repr(s)
     for bad in [
         "http://oauth.bitrix.info",
-        "https://oauth.bitrix.info/x",
         "ftp://h",
         "https://h?x=1",
     ]:
@@ -182,6 +181,13 @@ def test_settings_hide_the_secret_and_validate_the_host() -> None:
         oauth_url="http://127.0.0.1:8900", client_id="c", client_secret="s", allow_http=True
     )
     assert local.oauth_url == "http://127.0.0.1:8900"
+    prefixed = BitrixSettings(
+        oauth_url="http://127.0.0.1:8900/oauth-server/",
+        client_id="c",
+        client_secret="s",
+        allow_http=True,
+    )
+    assert prefixed.oauth_url == "http://127.0.0.1:8900/oauth-server"
 
 
 @pytest.mark.parametrize(

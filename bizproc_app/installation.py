@@ -1,0 +1,162 @@
+"""The app's lifecycle on a portal: install, update and uninstall, each verified first."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bizproc_app.bitrix import (
+    AuthError,
+    BitrixClient,
+    BitrixError,
+    BitrixUnavailable,
+    OAuthClient,
+    OAuthError,
+    validate_client_endpoint,
+)
+from bizproc_app.config import Config
+from bizproc_app.crypto import SecretBox
+from bizproc_app.models import Portal, Terminal
+from bizproc_app.portals import application_token_matches, find_portal, journal
+from bizproc_app.registration import AppUrls, register
+
+log = logging.getLogger(__name__)
+
+
+class LifecycleRejected(Exception):
+    """The call could not be verified; nothing was stored."""
+
+    def __init__(self, message: str, status: int = 401) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class PortalAuth:
+    """Tokens and identity carried by an install or update call (unverified until checked)."""
+
+    member_id: str
+    domain: str
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    application_token: str
+    scope: str = ""
+    status: str = ""
+
+
+@dataclass
+class Lifecycle:
+    """Verifies lifecycle calls against Bitrix24 and applies them to the database."""
+
+    cfg: Config
+    session: Session
+    box: SecretBox
+    oauth: OAuthClient
+    make_client: Callable[[Portal], BitrixClient]
+
+    def install(self, auth: PortalAuth) -> Portal:
+        """Verify the tokens with app.info, store the portal, register everything."""
+        portal = self._store_verified(auth, event="install")
+        self._register(portal)
+        return portal
+
+    def update(self, auth: PortalAuth) -> Portal:
+        """ONAPPUPDATE: verify, keep the new application token, register everything again."""
+        if find_portal(self.session, auth.member_id) is None:
+            raise LifecycleRejected("unknown portal")
+        portal = self._store_verified(auth, event="update")
+        self._register(portal)
+        return portal
+
+    def uninstall(self, member_id: str, application_token: str) -> Portal:
+        """ONAPPUNINSTALL: match the application token, confirm Bitrix24 refuses our token."""
+        portal = find_portal(self.session, member_id)
+        if not application_token_matches(portal, application_token, self.box):
+            raise LifecycleRejected("application token does not match")
+        assert portal is not None
+        if portal.access_token_enc:
+            self._confirm_revoked(portal)
+        portal.clear_tokens()
+        portal.installed = False
+        portal.uninstalled_at = datetime.now(UTC)
+        # No payment can be in flight before the payment pipeline exists; it adds that check.
+        for terminal in self.session.scalars(
+            select(Terminal).where(Terminal.portal_id == portal.id)
+        ):
+            terminal.secret_enc = None
+        journal(self.session, "bitrix.uninstalled", portal=portal, subject=member_id)
+        self.session.commit()
+        return portal
+
+    def _store_verified(self, auth: PortalAuth, *, event: str) -> Portal:
+        try:
+            info = self.oauth.app_info(access_token=auth.access_token)
+        except BitrixUnavailable as exc:
+            raise LifecycleRejected("Bitrix24 could not be reached to verify", 503) from exc
+        except (BitrixError, OAuthError) as exc:
+            raise LifecycleRejected(f"app.info refused the access token ({exc.code})") from exc
+        if info.client_id != self.cfg.BITRIX_CLIENT_ID or info.member_id != auth.member_id:
+            raise LifecycleRejected("the access token belongs to another app or portal")
+        domain = (info.domain or auth.domain).lower()
+        if auth.domain and auth.domain.lower() != domain:
+            raise LifecycleRejected("the domain does not match app.info")
+        try:
+            endpoint = validate_client_endpoint(
+                info.client_endpoint or f"https://{domain}/rest/",
+                domain,
+                self.cfg.BITRIX_ALLOW_HTTP,
+            )
+        except ValueError as exc:
+            raise LifecycleRejected(str(exc), 400) from exc
+        if not auth.application_token:
+            raise LifecycleRejected("application_token is missing", 400)
+        portal = find_portal(self.session, auth.member_id) or Portal(member_id=auth.member_id)
+        portal.domain, portal.client_endpoint = domain, endpoint
+        portal.set_tokens(self.box, access=auth.access_token, refresh=auth.refresh_token)
+        portal.token_expires_at = datetime.now(UTC) + timedelta(seconds=auth.expires_in or 3600)
+        portal.application_token_enc = self.box.encrypt(auth.application_token)
+        portal.scope = info.scope or auth.scope
+        portal.status = info.status or auth.status
+        portal.auth_user_id = info.user_id or portal.auth_user_id or 0
+        portal.installed, portal.uninstalled_at = True, None
+        self.session.add(portal)
+        self.session.flush()
+        journal(
+            self.session, f"bitrix.{event}", portal=portal, subject=auth.member_id, domain=domain
+        )
+        self.session.commit()
+        return portal
+
+    def _register(self, portal: Portal) -> None:
+        started = time.monotonic()
+        changed = register(
+            self.make_client(portal), AppUrls(self.cfg.APP_BASE_URL), portal.auth_user_id
+        )
+        journal(
+            self.session,
+            "bitrix.registered",
+            portal=portal,
+            subject=portal.member_id,
+            changed=changed["changed"],
+            seconds=round(time.monotonic() - started, 3),
+        )
+        self.session.commit()
+
+    def _confirm_revoked(self, portal: Portal) -> None:
+        """An uninstall is genuine only if the portal now refuses the token it gave us."""
+        try:
+            self.make_client(portal).call("app.info")
+        except (AuthError, OAuthError):
+            return
+        except BitrixUnavailable as exc:
+            raise LifecycleRejected("Bitrix24 could not be reached to confirm", 503) from exc
+        except BitrixError as exc:
+            raise LifecycleRejected(f"unexpected answer while confirming ({exc.code})") from exc
+        raise LifecycleRejected("the portal still accepts the app's token: not uninstalled")

@@ -1,0 +1,130 @@
+"""Bitrix24 lifecycle endpoints: install (frame POST or ONAPPINSTALL), update and uninstall."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, jsonify, make_response, render_template, request
+from flask.typing import ResponseReturnValue
+from marshmallow import ValidationError
+
+from bizproc_app.bitrix import BitrixError
+from bizproc_app.clients import bitrix_client, oauth_client
+from bizproc_app.extensions import db, redis_conn, secrets
+from bizproc_app.installation import Lifecycle, LifecycleRejected, PortalAuth
+from bizproc_app.models import Portal
+from bizproc_app.schemas import FrameInstallSchema, LifecycleEventSchema
+from bizproc_app.web import BadForm, error, form_data, frame_ancestors
+
+bp = Blueprint("lifecycle", __name__, url_prefix="/bitrix")
+log = logging.getLogger(__name__)
+
+
+def _lifecycle() -> Lifecycle:
+    cfg = current_app.config["APP_CONFIG"]
+    session_factory = current_app.extensions["database"].session.session_factory
+
+    def make_client(portal: Portal):  # type: ignore[no-untyped-def]
+        return bitrix_client(
+            cfg,
+            portal,
+            redis_client=redis_conn.client,
+            box=secrets.box,
+            session_factory=session_factory,
+        )
+
+    return Lifecycle(cfg, db.session, secrets.box, oauth_client(cfg), make_client)
+
+
+def _event_auth(auth: dict) -> PortalAuth:  # type: ignore[type-arg]
+    return PortalAuth(
+        member_id=auth["member_id"],
+        domain=auth["domain"],
+        access_token=auth["access_token"],
+        refresh_token=auth["refresh_token"],
+        expires_in=auth["expires_in"],
+        application_token=auth["application_token"],
+        scope=auth["scope"],
+        status=auth["status"],
+    )
+
+
+@bp.post("/install")
+def install() -> ResponseReturnValue:
+    """Install from the install page's frame POST (HTML) or the ONAPPINSTALL event (JSON)."""
+    try:
+        data = form_data()
+    except BadForm as exc:
+        return error(400, str(exc))
+    if "event" in data:
+        return _install_event(data)
+    domain = request.args.get("DOMAIN", "").strip().lower()
+    try:
+        form = FrameInstallSchema().load(data)
+    except ValidationError as exc:
+        return _install_page(domain, 400, f"Invalid install request: {sorted(exc.messages)}")
+    auth = PortalAuth(
+        member_id=form["member_id"],
+        domain=domain,
+        access_token=form["AUTH_ID"],
+        refresh_token=form["REFRESH_ID"],
+        expires_in=form["AUTH_EXPIRES"],
+        application_token=form["APPLICATION_TOKEN"],
+        scope=form["APPLICATION_SCOPE"],
+        status=form["status"],
+    )
+    try:
+        _lifecycle().install(auth)
+    except LifecycleRejected as exc:
+        return _install_page(domain, exc.status, f"Installation refused: {exc}")
+    except BitrixError as exc:
+        log.warning("install on %s failed while registering: %s", domain, exc.code)
+        return _install_page(domain, 502, f"Bitrix24 refused a registration step ({exc.code}).")
+    return _install_page(domain, 200, "")
+
+
+def _install_event(data: dict) -> ResponseReturnValue:  # type: ignore[type-arg]
+    try:
+        form = LifecycleEventSchema().load(data)
+    except ValidationError as exc:
+        return error(400, "invalid event", exc.messages)  # type: ignore[arg-type]
+    if form["event"] != "ONAPPINSTALL":
+        return error(400, "this URL takes ONAPPINSTALL only", {"event": ["Must be ONAPPINSTALL."]})
+    return _run(lambda lc: lc.install(_event_auth(form["auth"])), "installed")
+
+
+def _install_page(domain: str, status: int, problem: str) -> ResponseReturnValue:
+    response = make_response(render_template("install.html", problem=problem), status)
+    response.headers["Content-Security-Policy"] = frame_ancestors(domain)
+    return response
+
+
+@bp.post("/events")
+def events() -> ResponseReturnValue:
+    """ONAPPUPDATE and ONAPPUNINSTALL, each verified before anything changes."""
+    try:
+        form = LifecycleEventSchema().load(form_data())
+    except BadForm as exc:
+        return error(400, str(exc))
+    except ValidationError as exc:
+        return error(400, "invalid event", exc.messages)  # type: ignore[arg-type]
+    auth = form["auth"]
+    if form["event"] == "ONAPPUPDATE":
+        return _run(lambda lc: lc.update(_event_auth(auth)), "updated")
+    if form["event"] == "ONAPPUNINSTALL":
+        return _run(
+            lambda lc: lc.uninstall(auth["member_id"], auth["application_token"]), "uninstalled"
+        )
+    return error(400, "this URL takes ONAPPUPDATE and ONAPPUNINSTALL", {"event": ["Unsupported."]})
+
+
+def _run(action, done: str) -> ResponseReturnValue:  # type: ignore[no-untyped-def]
+    try:
+        portal = action(_lifecycle())
+    except LifecycleRejected as exc:
+        db.session.rollback()
+        return error(exc.status, str(exc))
+    except BitrixError as exc:
+        log.warning("lifecycle step failed: %s", exc.code)
+        return error(502, f"Bitrix24 refused a registration step ({exc.code})")
+    return jsonify({"status": done, "member_id": portal.member_id})

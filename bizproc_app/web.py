@@ -1,0 +1,58 @@
+"""Helpers shared by the Bitrix24-facing views: form parsing, JSON errors, frame headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, jsonify, request
+
+from bizproc_app.bitrix import parse_bracket_form
+
+MAX_FORM_BYTES = 256 * 1024
+
+
+class BadForm(ValueError):
+    """The request body could not be parsed."""
+
+
+def form_data() -> dict[str, Any]:
+    """Return the body as nested data: bracket-keyed form (as Bitrix24 sends) or JSON."""
+    if request.content_length and request.content_length > MAX_FORM_BYTES:
+        raise BadForm("request body too large")
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise BadForm("body must be a JSON object")
+        return body
+    try:
+        return parse_bracket_form(request.form.items(multi=True))
+    except ValueError as exc:
+        raise BadForm(f"malformed form field: {exc}") from exc
+
+
+def error(status: int, message: str, fields: dict[str, Any] | None = None) -> tuple[Response, int]:
+    """One error shape for every JSON endpoint."""
+    body: dict[str, Any] = {"error": message}
+    if fields:
+        body["errors"] = fields
+    return jsonify(body), status
+
+
+def frame_ancestors(domain: str) -> str:
+    """The CSP that lets only the portal frame a page."""
+    schemes = ["https"] + (["http"] if current_app.config["APP_CONFIG"].BITRIX_ALLOW_HTTP else [])
+    sources = " ".join(f"{s}://{domain}" for s in schemes) if domain else "'none'"
+    return f"frame-ancestors {sources}"
+
+
+def refuse_framing(response: Response) -> Response:
+    """Pages that set no frame policy of their own may not be framed at all."""
+    csp = response.headers.get("Content-Security-Policy", "")
+    if "frame-ancestors" not in csp:
+        response.headers["Content-Security-Policy"] = (csp + "; " if csp else "") + (
+            "frame-ancestors 'none'"
+        )
+        response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response

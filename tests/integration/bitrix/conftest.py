@@ -1,0 +1,90 @@
+"""The app served over loopback, driven by the Bitrix24 simulator, with real RQ workers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+import requests
+from rq import SimpleWorker
+from werkzeug.serving import make_server
+
+from simulators.bitrix24 import Bitrix24Simulator, SimConfig
+from tests.support import free_port
+from workers.queues import QUEUE_NAMES, SERIALIZER, queue
+
+CLIENT_ID = "local.5f0c3a7e12345.00000001"
+CLIENT_SECRET = "test-client-secret-value-0123456789"
+
+
+@pytest.fixture
+def app_port() -> int:
+    """The port the app will listen on (the simulator must know it first)."""
+    return free_port()
+
+
+@pytest.fixture
+def b24(app_port: int) -> Iterator[Bitrix24Simulator]:
+    """A simulated portal and OAuth server, with Bitrix24's default rate limits on."""
+    sim = Bitrix24Simulator(
+        SimConfig(
+            app_url=f"http://127.0.0.1:{app_port}", client_id=CLIENT_ID, client_secret=CLIENT_SECRET
+        )
+    )
+    sim.urls = sim.start("127.0.0.1", port=0)  # type: ignore[attr-defined]
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def served_app(make_app, b24, app_port: int) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    """The app, configured for the simulator, served on app_port in a thread."""
+    app = make_app(
+        APP_BASE_URL=f"http://127.0.0.1:{app_port}",
+        BITRIX_OAUTH_URL=b24.urls["oauth"],
+        BITRIX_CLIENT_ID=CLIENT_ID,
+        BITRIX_CLIENT_SECRET=CLIENT_SECRET,
+        BITRIX_ALLOW_HTTP=True,
+    )
+    server = make_server("127.0.0.1", app_port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def ctl(b24) -> Callable[..., Any]:  # type: ignore[no-untyped-def]
+    """Call the simulator's control API; returns the decoded JSON."""
+
+    def call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        resp = requests.request(
+            method, f"{b24.urls['control'].rstrip('/')}/{path}", json=body, timeout=30
+        )
+        assert resp.status_code < 500, resp.text
+        return resp.json()
+
+    return call
+
+
+@pytest.fixture
+def run_jobs(served_app, redis_url: str) -> Callable[[], int]:  # type: ignore[no-untyped-def]
+    """Drain the queues with a real RQ worker inside the app context; return jobs run."""
+
+    def drain() -> int:
+        conn = redis.Redis.from_url(redis_url)
+        try:
+            worker = SimpleWorker(
+                [queue(n, conn) for n in QUEUE_NAMES], connection=conn, serializer=SERIALIZER
+            )
+            with served_app.app_context():
+                worker.work(burst=True)
+            return worker.successful_job_count + worker.failed_job_count
+        finally:
+            conn.close()
+
+    return drain

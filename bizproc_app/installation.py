@@ -37,6 +37,13 @@ class LifecycleRejected(Exception):
         self.status = status
 
 
+class UninstallUnconfirmed(LifecycleRejected):
+    """The portal still accepts our token: not uninstalled (yet, or ever if forged)."""
+
+    def __init__(self) -> None:
+        super().__init__("the portal still accepts the app's token: not uninstalled", 401)
+
+
 @dataclass(frozen=True)
 class PortalAuth:
     """Tokens and identity carried by an install or update call (unverified until checked)."""
@@ -76,11 +83,17 @@ class Lifecycle:
         return portal
 
     def uninstall(self, member_id: str, application_token: str) -> Portal:
-        """ONAPPUNINSTALL: match the application token, confirm Bitrix24 refuses our token."""
+        """ONAPPUNINSTALL: match the application token, then confirm and purge."""
         portal = find_portal(self.session, member_id)
         if not application_token_matches(portal, application_token, self.box):
             raise LifecycleRejected("application token does not match")
-        assert portal is not None
+        return self.confirm_uninstall(member_id)
+
+    def confirm_uninstall(self, member_id: str) -> Portal:
+        """Purge the portal's secrets once Bitrix24 refuses the token it gave us."""
+        portal = find_portal(self.session, member_id)
+        if portal is None:
+            raise LifecycleRejected("unknown portal")
         if portal.access_token_enc:
             self._confirm_revoked(portal)
         portal.clear_tokens()
@@ -159,4 +172,4 @@ class Lifecycle:
             raise LifecycleRejected("Bitrix24 could not be reached to confirm", 503) from exc
         except BitrixError as exc:
             raise LifecycleRejected(f"unexpected answer while confirming ({exc.code})") from exc
-        raise LifecycleRejected("the portal still accepts the app's token: not uninstalled")
+        raise UninstallUnconfirmed()

@@ -4,36 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, jsonify, make_response, render_template, request
+from flask import Blueprint, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
 from bizproc_app.bitrix import BitrixError
-from bizproc_app.clients import bitrix_client, oauth_client
-from bizproc_app.extensions import db, redis_conn, secrets
-from bizproc_app.installation import Lifecycle, LifecycleRejected, PortalAuth
-from bizproc_app.models import Portal
+from bizproc_app.extensions import db, redis_conn
+from bizproc_app.installation import LifecycleRejected, PortalAuth, UninstallUnconfirmed
 from bizproc_app.schemas import FrameInstallSchema, LifecycleEventSchema
+from bizproc_app.services import lifecycle
 from bizproc_app.web import BadForm, error, form_data, frame_ancestors
+from workers.queues import enqueue_uninstall_check
 
 bp = Blueprint("lifecycle", __name__, url_prefix="/bitrix")
 log = logging.getLogger(__name__)
-
-
-def _lifecycle() -> Lifecycle:
-    cfg = current_app.config["APP_CONFIG"]
-    session_factory = current_app.extensions["database"].session.session_factory
-
-    def make_client(portal: Portal):  # type: ignore[no-untyped-def]
-        return bitrix_client(
-            cfg,
-            portal,
-            redis_client=redis_conn.client,
-            box=secrets.box,
-            session_factory=session_factory,
-        )
-
-    return Lifecycle(cfg, db.session, secrets.box, oauth_client(cfg), make_client)
 
 
 def _event_auth(auth: dict) -> PortalAuth:  # type: ignore[type-arg]
@@ -74,7 +58,7 @@ def install() -> ResponseReturnValue:
         status=form["status"],
     )
     try:
-        _lifecycle().install(auth)
+        lifecycle().install(auth)
     except LifecycleRejected as exc:
         return _install_page(domain, exc.status, f"Installation refused: {exc}")
     except BitrixError as exc:
@@ -112,15 +96,24 @@ def events() -> ResponseReturnValue:
     if form["event"] == "ONAPPUPDATE":
         return _run(lambda lc: lc.update(_event_auth(auth)), "updated")
     if form["event"] == "ONAPPUNINSTALL":
-        return _run(
-            lambda lc: lc.uninstall(auth["member_id"], auth["application_token"]), "uninstalled"
-        )
+        try:
+            return _run(
+                lambda lc: lc.uninstall(auth["member_id"], auth["application_token"]),
+                "uninstalled",
+            )
+        except UninstallUnconfirmed:
+            # Bitrix24 may deliver the event before it finishes removing the app: check later.
+            enqueue_uninstall_check(redis_conn.client, auth["member_id"])
+            return jsonify({"status": "pending", "member_id": auth["member_id"]}), 202
     return error(400, "this URL takes ONAPPUPDATE and ONAPPUNINSTALL", {"event": ["Unsupported."]})
 
 
 def _run(action, done: str) -> ResponseReturnValue:  # type: ignore[no-untyped-def]
     try:
-        portal = action(_lifecycle())
+        portal = action(lifecycle())
+    except UninstallUnconfirmed:
+        db.session.rollback()
+        raise
     except LifecycleRejected as exc:
         db.session.rollback()
         return error(exc.status, str(exc))

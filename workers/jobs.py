@@ -9,9 +9,9 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from bizproc_app import calls
-from bizproc_app.clients import bitrix_client
-from bizproc_app.extensions import db, redis_conn, secrets
+from bizproc_app.extensions import db
 from bizproc_app.models import HandlerCall, Portal
+from bizproc_app.services import bitrix_client_for, lifecycle
 
 
 @contextmanager
@@ -32,11 +32,11 @@ def report_call(call_id: int) -> str:
         portal = session.get(Portal, call.portal_id)
         if portal is None or not portal.installed:
             return "portal gone"
-        client = bitrix_client(
-            current_app.config["APP_CONFIG"],
-            portal,
-            redis_client=redis_conn.client,
-            box=secrets.box,
-            session_factory=current_app.extensions["database"].session.session_factory,
-        )
-        return calls.report(session, call, client)
+        return calls.report(session, call, bitrix_client_for(portal))
+
+
+def confirm_uninstall(member_id: str) -> str:
+    """Purge a portal's secrets once Bitrix24 refuses our token; raise (and retry) until then."""
+    with _session():
+        lifecycle().confirm_uninstall(member_id)
+        return "uninstalled"

@@ -33,3 +33,18 @@ def enqueue_report(connection: Redis, call_id: int) -> None:
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
     )
+
+
+# About two minutes of patience for a portal that is still removing the app.
+UNINSTALL_RETRY = Retry(max=5, interval=[2, 5, 15, 30, 60])
+
+
+def enqueue_uninstall_check(connection: Redis, member_id: str) -> None:
+    """Queue a later check that the portal has revoked our token, then the purge."""
+    queue("bitrix", connection).enqueue(
+        "workers.jobs.confirm_uninstall",
+        member_id,
+        retry=UNINSTALL_RETRY,
+        job_timeout=60,
+        failure_ttl=30 * 24 * 3600,
+    )

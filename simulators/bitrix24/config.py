@@ -92,6 +92,9 @@ class SimConfig:
         choices=["dotted", "app_host", "off"],
     )
     update_wipes_events: bool = opt(True, "ONAPPUPDATE removes event.bind bindings")
+    uninstall_revokes_first: bool = opt(
+        True, "ONAPPUNINSTALL is delivered after the app's tokens are revoked (queued event) [?]"
+    )
     payment_sum: str = opt(
         "zero",
         "sum of a new crm.item.payment: zero (doc examples) or opportunity [?]",

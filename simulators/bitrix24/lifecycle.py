@@ -88,13 +88,22 @@ def app_uninstall(portal: Portal, clean: bool = True) -> dict[str, Any]:
     with portal.lock:
         snapshot = list(portal.bindings)
         data = {"LANGUAGE_ID": portal.cfg.language, "CLEAN": "1" if clean else "0"}
+        revoke_first = portal.cfg.uninstall_revokes_first
+    if revoke_first:  # Bitrix24 deletes the app, then its queue delivers the event
+        _remove(portal)
     sent = _deliver(portal, "ONAPPUNINSTALL", snapshot, data, None)
+    if not revoke_first:
+        _remove(portal)
+    return {"sent": sent}
+
+
+def _remove(portal: Portal) -> None:
+    """Delete the app from the portal: registrations, placements, tokens."""
     with portal.lock:
         portal.wipe_registrations(True)
         portal.placements.clear()
         portal.app.installed = False
         revoke(portal)
-    return {"sent": sent}
 
 
 def revoke(portal: Portal) -> None:

@@ -15,6 +15,8 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / "instance" / "demo"
+DEMO_CLIENT_ID = "local.demo0000000000.00000001"
+DEMO_CLIENT_SECRET = "demo-client-secret"  # noqa: S105 - the local simulator's, not a real one
 
 
 def _wait_http(url: str, timeout: float = 30.0) -> None:
@@ -66,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         "--linkly-port", type=int, default=int(os.environ.get("DEMO_LINKLY_PORT", 8801))
     )
     parser.add_argument(
+        "--bitrix-port", type=int, default=int(os.environ.get("DEMO_BITRIX_PORT", 8802))
+    )
+    parser.add_argument(
         "--redis-port", type=int, default=int(os.environ.get("DEMO_REDIS_PORT", 6390))
     )
     parser.add_argument("--state-dir", type=Path, default=STATE, help="database, Redis and logs")
@@ -76,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     state.mkdir(parents=True, exist_ok=True)
     py = sys.executable
     linkly = f"http://127.0.0.1:{args.linkly_port}"
+    portal = f"http://127.0.0.1:{args.bitrix_port}"
+    web = f"http://127.0.0.1:{args.web_port}"
     env = {
         **os.environ,
         "APP_ENV": "development",
@@ -84,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         "REDIS_URL": f"redis://127.0.0.1:{args.redis_port}/0",
         "LINKLY_AUTH_URL": linkly,
         "LINKLY_API_URL": linkly,
+        "BITRIX_OAUTH_URL": f"{portal}/oauth-server",
+        "BITRIX_CLIENT_ID": DEMO_CLIENT_ID,
+        "BITRIX_CLIENT_SECRET": DEMO_CLIENT_SECRET,
+        "BITRIX_ALLOW_HTTP": "1",
     }
     sup = Supervisor(env, state)
     redis_bin = shutil.which("redis-server") or "redis-server"
@@ -135,6 +146,26 @@ def main(argv: list[str] | None = None) -> int:
             ],
         )
         sup.start(
+            "bitrix24",
+            [
+                py,
+                "-m",
+                "simulators.bitrix24",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(args.bitrix_port),
+                "--app-url",
+                web,
+                "--client-id",
+                DEMO_CLIENT_ID,
+                "--client-secret",
+                DEMO_CLIENT_SECRET,
+                "--seed-deals",
+                "3",
+            ],
+        )
+        sup.start(
             "web",
             [
                 py,
@@ -148,14 +179,16 @@ def main(argv: list[str] | None = None) -> int:
             ],
         )
         sup.start("worker", [py, "-m", "workers"])
-        web = f"http://127.0.0.1:{args.web_port}"
-        for url in (f"{web}/healthz", f"{linkly}/_sim/"):
+        for url in (f"{web}/healthz", f"{linkly}/_sim/", f"{portal}/_sim/"):
             _wait_http(url)
         pages = {
             "App": f"{web}/",
             "Health": f"{web}/healthz",
             "Virtual PIN pad": f"{linkly}/_sim/pinpad/1",
-            "Simulator control API": f"{linkly}/_sim/",
+            "Linkly simulator API": f"{linkly}/_sim/",
+            "Bitrix24 portal: install": f"{portal}/install/",
+            "Bitrix24 portal: a deal": f"{portal}/crm/deal/details/1/",
+            "Bitrix24 simulator API": f"{portal}/_sim/",
         }
         print(f"\nThe demo is running (logs in {state}). Open:")
         for name, url in pages.items():

@@ -95,9 +95,17 @@ class Terminal(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_status: Mapped[str] = mapped_column(String(255), default="")
+    # The payment holding the PIN pad; claimed and released with conditional UPDATEs.
+    active_payment_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     portal: Mapped[Portal] = relationship(back_populates="terminals")
+    users: Mapped[list[TerminalUser]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def user_ids(self) -> list[int]:
+        """The Bitrix24 users assigned to this terminal."""
+        return sorted(u.user_id for u in self.users)
 
     def set_secret(self, box: SecretBox, secret: str) -> None:
         """Store the Linkly pairing secret encrypted."""
@@ -143,3 +151,84 @@ class JournalEntry(Base):
     subject: Mapped[str] = mapped_column(String(100), default="", index=True)
     detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TerminalUser(Base):
+    """A Bitrix24 user assigned to a terminal (one terminal may serve several users)."""
+
+    __tablename__ = "terminal_users"
+
+    terminal_id: Mapped[int] = mapped_column(
+        ForeignKey("terminals.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class RefundGrant(Base):
+    """A non-admin Bitrix24 user an admin allowed to start refunds."""
+
+    __tablename__ = "refund_grants"
+
+    portal_id: Mapped[int] = mapped_column(
+        ForeignKey("portals.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+ACTIVE_STATES = ("queued", "sending", "in_progress", "unknown")
+FINAL_STATES = ("approved", "declined", "cancelled", "failed")
+
+
+class Payment(Base):
+    """One purchase or refund on a terminal, from request to the report in Bitrix24."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
+    portal_id: Mapped[int] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"), index=True)
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # purchase | refund
+    original_id: Mapped[str | None] = mapped_column(ForeignKey("payments.id"), index=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    state: Mapped[str] = mapped_column(String(12), default="queued", index=True)
+    source: Mapped[str] = mapped_column(String(8))  # robot | ui | cli
+    requested_by: Mapped[int | None] = mapped_column(Integer)
+    handler_call_id: Mapped[int | None] = mapped_column(
+        ForeignKey("handler_calls.id", ondelete="SET NULL"), unique=True
+    )
+    deal_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    invoice_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    order_payment_id: Mapped[int | None] = mapped_column(Integer)
+    # Set while this purchase pays (or is paying) its invoice: a second one cannot be created.
+    invoice_lock: Mapped[str | None] = mapped_column(String(64), unique=True)
+    context: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    # Minted and committed before the request leaves; reused only by recovery and sendkey.
+    session_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    txn_ref: Mapped[str | None] = mapped_column(String(16), unique=True)
+    notify_hash: Mapped[str | None] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_check_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    display: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    receipt: Mapped[str] = mapped_column(Text, default="")
+    merchant_receipt: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    rfn: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str] = mapped_column(Text, default="")
+    # What the workflow was told (its one outcome), and the Bitrix24 report's progress.
+    reported_status: Mapped[str | None] = mapped_column(String(12))
+    report_state: Mapped[str] = mapped_column(String(12), default="none", index=True)
+    report_done: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    @property
+    def is_final(self) -> bool:
+        """True once approved, declined, cancelled or failed: nothing may change it."""
+        return self.state in FINAL_STATES

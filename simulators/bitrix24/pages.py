@@ -36,7 +36,9 @@ def frame_html(
     query, form = portal.frame(user_id, placement, options, app_sid=sid)
     sep = "&" if "?" in handler else "?"
     action = handler + sep + urlencode(query)
-    name = f"app_{sid}"
+    # The SDK (and the old BX24 library) read DOMAIN|PROTOCOL|APP_SID from window.name: the
+    # portal names the app's iframe so, and targets the frame POST at it.
+    name = f"{query['DOMAIN']}|{query['PROTOCOL']}|{sid}"
     inputs = "".join(
         f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in form.items()
     )
@@ -62,8 +64,8 @@ def frame_html(
     )
     return (
         f'<div class="tab"><h3>{escape(title)}</h3>'
-        f'<form id="f_{sid}" method="POST" action="{escape(action)}" target="{name}">'
-        f'{inputs}</form><iframe name="{name}" id="{name}" data-b24=\'{escape(meta)}\'>'
+        f'<form id="f_{sid}" method="POST" action="{escape(action)}" target="{escape(name)}">'
+        f'{inputs}</form><iframe name="{escape(name)}" id="app_{sid}" data-b24=\'{escape(meta)}\'>'
         f'</iframe><script>document.getElementById("f_{sid}").submit();</script></div>'
     )
 
@@ -72,6 +74,8 @@ def page(portal: Portal, title: str, inner: str) -> Response:
     """Wrap page content."""
     html = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
+        # An empty icon: browsers would otherwise ask for /favicon.ico and log a 404.
+        "<link rel='icon' href='data:,'>"
         f"<style>{STYLE}</style></head><body>{inner}"
         f"<script>{responder_script(portal)}</script></body></html>"
     )

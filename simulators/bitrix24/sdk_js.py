@@ -10,7 +10,9 @@ if TYPE_CHECKING:
 
 # Frames send "command:paramsJSON:callbackKey:appSid" (params omitted when empty) or an object
 # {method, params, callback, appSid}; the parent answers "callbackKey:resultJSON" to the frame's
-# origin (protocol read from @bitrix24/b24jssdk 2.2.0, frame/message/controller.mjs).
+# origin (protocol read from @bitrix24/b24jssdk 2.2.0, frame/message/controller.mjs). The SDK
+# takes DOMAIN, PROTOCOL and APP_SID from window.name ("DOMAIN|PROTOCOL|APP_SID"), so
+# pages.frame_html names the iframe that way; tests/browser runs this in headless Chromium.
 SCRIPT = r"""
 (function(){
   function frames(){return Array.prototype.slice.call(document.querySelectorAll('iframe[data-b24]'));}

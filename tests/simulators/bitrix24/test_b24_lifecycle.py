@@ -134,7 +134,9 @@ def test_placement_and_portal_page(b24: Client, receiver: FormReceiver) -> None:
     page = requests.get(
         f"{b24.urls['portal']}/crm/deal/details/{deal['id']}/?user=2", timeout=5
     ).text
-    assert 'target="app_' in page and "PLACEMENT_OPTIONS" in page and "CRM_DEAL_DETAIL_TAB" in page
+    # The frame is named DOMAIN|PROTOCOL|APP_SID, which the JS SDK reads from window.name.
+    assert re.search(r'target="127\.0\.0\.1:\d+\|0\|[0-9a-f]{32}"', page)
+    assert "PLACEMENT_OPTIONS" in page and "CRM_DEAL_DETAIL_TAB" in page
     out = b24.ctl(
         "POST",
         "placements/open",

@@ -14,7 +14,15 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the Flask app: config, extensions, blueprints, CLI."""
     from flask import Flask
 
-    from bizproc_app import cli, handler_views, health, home, lifecycle_views, placement_views
+    from bizproc_app import (
+        cli,
+        handler_views,
+        health,
+        home,
+        lifecycle_views,
+        linkly_views,
+        placement_views,
+    )
     from bizproc_app.extensions import db, redis_conn, secrets
     from bizproc_app.web import refuse_framing
 
@@ -23,7 +31,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.update(APP_CONFIG=cfg, SECRET_KEY=cfg.SECRET_KEY, TESTING=cfg.APP_ENV == "testing")
     for ext in (db, redis_conn, secrets):
         ext.init_app(app)
-    for module in (health, home, lifecycle_views, handler_views, placement_views):
+    for module in (health, home, lifecycle_views, handler_views, linkly_views, placement_views):
         app.register_blueprint(module.bp)
     app.after_request(refuse_framing)
     cli.init_app(app)

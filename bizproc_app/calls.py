@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -10,14 +11,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from activities import REFUND_VIA_POS, SEND_TO_POS
-from bizproc_app.bitrix import AccessDenied, BitrixClient, WorkflowNotFound
-from bizproc_app.models import HandlerCall, Portal
+from bizproc_app.bitrix import BitrixClient, WorkflowNotFound
+from bizproc_app.config import Config
+from bizproc_app.models import HandlerCall, Payment, Portal
+from bizproc_app.payments import service
+from bizproc_app.payments.crm import CallForged, document_ids, read_context
+from bizproc_app.payments.service import CrmContext, PaymentRefused, PaymentRequest
 from bizproc_app.portals import journal
 from bizproc_app.schemas import RefundViaPosProperties, SendToPosProperties
 
 log = logging.getLogger(__name__)
 
-NOT_ENABLED = "payments are not enabled yet"
 _PROPERTY_SCHEMAS = {
     code: schema
     for definition, schema in (
@@ -44,6 +48,7 @@ def accept(
         code=envelope["code"].lower(),
         document_id=envelope["document_id"],
         properties=envelope["properties"],
+        timeout_duration=max(0, int(envelope.get("timeout_duration") or 0)),
         state="invalid" if errors else "received",
         outcome={"status": "error", "error": describe(errors)} if errors else None,
     )
@@ -75,42 +80,95 @@ def describe(errors: dict[str, Any] | None) -> str:
     return "; ".join(parts) or "invalid properties"
 
 
-def report(session: Session, call: HandlerCall, client: BitrixClient) -> str:
-    """Prove the call genuine, then send its outcome to the workflow; return the new state."""
-    if call.state in ("reported", "forged"):
-        return call.state
+REFUND_CODES = {REFUND_VIA_POS.robot_code, REFUND_VIA_POS.activity_code}
+
+
+def process(
+    session: Session, cfg: Config, call: HandlerCall, client: BitrixClient
+) -> Payment | None:
+    """Prove the call genuine, read the CRM, and start its payment (or report why not)."""
+    if call.state in ("started", "reported", "forged"):
+        return None
+    existing = session.scalar(select(Payment).where(Payment.handler_call_id == call.id))
+    if existing is not None:  # a retried job: the payment was created before the crash
+        _mark(session, call, "started", {"payment_id": existing.id})
+        return None
     portal = session.get(Portal, call.portal_id)
+    assert portal is not None
+    props = call.properties
+    refund = call.code in REFUND_CODES
+    deal_id, document_invoice = document_ids(call.document_id)
+    invoice_id = _int(props.get("invoice_id")) or document_invoice
     try:
-        # Bitrix24 refuses a forged event_token here, before anything else happens.
-        client.call(
-            "bizproc.activity.log",
-            {"EVENT_TOKEN": call.event_token, "LOG_MESSAGE": "POS payments: request received"},
+        crm = read_context(
+            client,
+            event_token=call.event_token,
+            deal_id=deal_id,
+            invoice_id=None if refund else invoice_id,
+            order_payment_id=None if refund else _int(props.get("order_payment_id")),
         )
-    except AccessDenied:
-        call.state = "forged"
+    except CallForged:
+        _mark(session, call, "forged", None)
         journal(session, "bitrix.call_forged", portal=portal, subject=str(call.id))
         session.commit()
-        return call.state
-    journal(
-        session, "bitrix.write", portal=portal, subject=str(call.id), method="bizproc.activity.log"
+        return None
+    except LookupError as exc:
+        report_error(session, call, client, str(exc))
+        return None
+    if call.state == "invalid":
+        report_error(session, call, client, str((call.outcome or {}).get("error", "invalid")))
+        return None
+    amount = props.get("amount")
+    request = PaymentRequest(
+        portal=portal,
+        kind="refund" if refund else "purchase",
+        source="robot",
+        user_id=_int(props.get("user")),
+        terminal_ref=props.get("terminal") or None,
+        amount=Decimal(str(amount)) if amount not in (None, "") else None,
+        currency=props.get("currency") or None,
+        invoice_id=invoice_id,
+        order_payment_id=_int(props.get("order_payment_id")),
+        original_payment_id=props.get("payment_id") or None,
+        handler_call_id=call.id,
+        event_token=call.event_token,
+        timeout_seconds=call.timeout_duration,
+        crm=crm if not refund else CrmContext(deal_id=deal_id),
     )
-    outcome = call.outcome or {"status": "error", "error": NOT_ENABLED}
-    values = {"status": outcome["status"], "approved": False, "error": outcome.get("error", "")}
+    try:
+        payment = service.start(session, cfg, request)
+    except PaymentRefused as exc:
+        report_error(session, call, client, f"{exc.field}: {exc.message}")
+        return None
+    _mark(session, call, "started", {"payment_id": payment.id})
+    return payment
+
+
+def report_error(session: Session, call: HandlerCall, client: BitrixClient, message: str) -> None:
+    """Tell the workflow its call ended in status=error (its one and only outcome)."""
+    values = {"status": "error", "approved": False, "error": message}
+    portal = session.get(Portal, call.portal_id)
     try:
         client.call(
             "bizproc.event.send",
-            {
-                "EVENT_TOKEN": call.event_token,
-                "RETURN_VALUES": values,
-                "LOG_MESSAGE": values["error"],
-            },
+            {"EVENT_TOKEN": call.event_token, "RETURN_VALUES": values, "LOG_MESSAGE": message},
         )
         sent = "bizproc.event.send"
     except WorkflowNotFound:
         sent = "workflow gone"
-    call.state, call.outcome = "reported", values
     journal(
         session, "bitrix.write", portal=portal, subject=str(call.id), method=sent, values=values
     )
+    _mark(session, call, "reported", values)
+
+
+def _mark(session: Session, call: HandlerCall, state: str, outcome: dict[str, Any] | None) -> None:
+    call.state, call.outcome = state, outcome
     session.commit()
-    return call.state
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None

@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from bizproc_app import migrate
+from bizproc_app.cli_pos import pos_cli
 from bizproc_app.extensions import db
 
 db_cli = AppGroup("db", help="Database schema migrations.")
@@ -30,3 +31,4 @@ def revision_command(message: str) -> None:
 def init_app(app: Flask) -> None:
     """Register the CLI groups."""
     app.cli.add_command(db_cli)
+    app.cli.add_command(pos_cli)

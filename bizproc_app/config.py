@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,14 @@ class Config:
     BITRIX_CLIENT_ID: str = "local.development"
     BITRIX_CLIENT_SECRET: str = "development-client-secret"  # noqa: S105
     BITRIX_ALLOW_HTTP: bool = False
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    # The payment pipeline's clocks (seconds) and the optional stage of a refunded invoice.
+    PAYMENT_DEADLINE_SECONDS: float = 600.0
+    PAYMENT_EVENT_TIMEOUT_SECONDS: float = 20.0
+    PAYMENT_RECOVERY_INTERVAL_SECONDS: float = 10.0
+    PAYMENT_NOT_FOUND_GRACE_SECONDS: float = 120.0
+    PAYMENT_UNKNOWN_HORIZON_SECONDS: float = 86400.0
+    TERMINAL_BUSY_WAIT_SECONDS: float = 300.0
+    REFUND_STAGE: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -93,9 +100,22 @@ class Config:
             uuid.UUID(self.LINKLY_POS_VENDOR_ID)
         except ValueError as exc:
             raise ConfigError("LINKLY_POS_VENDOR_ID must be a UUID") from exc
-        if self.LINKLY_TIMEOUT_SECONDS <= 0:
-            raise ConfigError("LINKLY_TIMEOUT_SECONDS must be positive")
+        for f in fields(self):
+            if f.type == "float" and getattr(self, f.name) <= 0:
+                raise ConfigError(f"{f.name} must be positive")
         return self
+
+    def to_env(self) -> dict[str, str]:
+        """The environment variables that reproduce this configuration (for child processes)."""
+        env = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, tuple):
+                value = ",".join(value)
+            elif isinstance(value, bool):
+                value = "1" if value else "0"
+            env[f.name] = str(value)
+        return env
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
@@ -105,22 +125,25 @@ class Config:
         strict = app_env == "production"
         values: dict[str, Any] = {"APP_ENV": app_env}
         for f in fields(cls):
-            if f.name in ("APP_ENV", "extra") or f.name not in env:
+            if f.name == "APP_ENV" or f.name not in env:
                 continue
-            raw = env[f.name].strip()
-            if f.name == "ENCRYPTION_KEY":
-                values[f.name] = tuple(k.strip() for k in raw.split(",") if k.strip())
-            elif f.name == "BITRIX_ALLOW_HTTP":
-                values[f.name] = raw.lower() in ("1", "true", "yes", "on")
-            elif f.name == "LINKLY_TIMEOUT_SECONDS":
-                try:
-                    values[f.name] = float(raw)
-                except ValueError as exc:
-                    raise ConfigError("LINKLY_TIMEOUT_SECONDS must be a number") from exc
-            else:
-                values[f.name] = raw
+            values[f.name] = _parse(f.name, str(f.type), env[f.name].strip())
         if strict:
             for name in REQUIRED_IN_PRODUCTION:
                 if not env.get(name, "").strip():
                     raise ConfigError(f"{name} is required when APP_ENV=production")
         return cls(**values).validated()
+
+
+def _parse(name: str, type_: str, raw: str) -> Any:
+    """Turn one environment value into the field's type, naming the variable on error."""
+    if type_ == "tuple[str, ...]":
+        return tuple(k.strip() for k in raw.split(",") if k.strip())
+    if type_ == "bool":
+        return raw.lower() in ("1", "true", "yes", "on")
+    if type_ == "float":
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{name} must be a number") from exc
+    return raw

@@ -131,7 +131,9 @@ class HandlerCall(Base):
     code: Mapped[str] = mapped_column(String(128))
     document_id: Mapped[list[str]] = mapped_column(JSON)
     properties: Mapped[dict[str, object]] = mapped_column(JSON)
-    # received -> verified -> reported; or forged / error.
+    # Seconds before Bitrix24 closes the activity (0: never); the answer must come first.
+    timeout_duration: Mapped[int] = mapped_column(Integer, default=0)
+    # received | invalid -> started (a payment runs) | reported; or forged.
     state: Mapped[str] = mapped_column(String(16), default="received")
     outcome: Mapped[dict[str, object] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

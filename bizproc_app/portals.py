@@ -31,14 +31,16 @@ def application_token_matches(portal: Portal | None, token: str, box: SecretBox)
 
 
 def journal(
-    session: Session, kind: str, *, portal: Portal | None, subject: str = "", **detail: object
+    session: Session,
+    entry: str,
+    *,
+    portal: Portal | int | None,
+    subject: str = "",
+    **detail: object,
 ) -> None:
     """Append one journal entry (committed with the caller's transaction)."""
-    session.add(
-        JournalEntry(
-            portal_id=portal.id if portal else None, kind=kind, subject=subject, detail=detail
-        )
-    )
+    portal_id = portal.id if isinstance(portal, Portal) else portal
+    session.add(JournalEntry(portal_id=portal_id, kind=entry, subject=subject, detail=detail))
 
 
 class DbTokenStore:

@@ -179,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             ],
         )
         sup.start("worker", [py, "-m", "workers"])
+        sup.start("scheduler", [py, "-m", "workers.scheduler"])
         for url in (f"{web}/healthz", f"{linkly}/_sim/", f"{portal}/_sim/"):
             _wait_http(url)
         pages = {

@@ -9,14 +9,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.integration.bitrix.conftest import (  # noqa: F401
-    app_port,
-    b24,
-    ctl,
-    run_jobs,
-    served_app,
-)
-
 CHROMIUM = Path("/usr/bin/chromium")
 SDK = Path(__file__).resolve().parents[2] / "bizproc_app/static/vendor/b24jssdk.min.js"
 LAUNCH_ARGS = [

@@ -95,3 +95,10 @@ def test_bitrix_allow_http_is_refused_in_production() -> None:
     assert Config.from_env({"BITRIX_ALLOW_HTTP": "1"}).BITRIX_ALLOW_HTTP is True
     with pytest.raises(ConfigError, match="BITRIX_ALLOW_HTTP"):
         Config.from_env({**PRODUCTION, "BITRIX_ALLOW_HTTP": "1"})
+
+
+def test_to_env_round_trips() -> None:
+    cfg = Config.from_env(
+        {**PRODUCTION, "BITRIX_ALLOW_HTTP": "0", "PAYMENT_DEADLINE_SECONDS": "90"}
+    )
+    assert Config.from_env(cfg.to_env()) == cfg

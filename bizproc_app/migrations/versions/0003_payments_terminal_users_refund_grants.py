@@ -120,8 +120,16 @@ def upgrade() -> None:
     with op.batch_alter_table("terminals", schema=None) as batch_op:
         batch_op.add_column(sa.Column("active_payment_id", sa.String(length=36), nullable=True))
 
+    with op.batch_alter_table("handler_calls", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("timeout_duration", sa.Integer(), nullable=False, server_default="0")
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("handler_calls", schema=None) as batch_op:
+        batch_op.drop_column("timeout_duration")
+
     with op.batch_alter_table("terminals", schema=None) as batch_op:
         batch_op.drop_column("active_payment_id")
 

@@ -55,15 +55,16 @@ def _queued(redis_url: str) -> int:
         conn.close()
 
 
-def test_valid_call_is_queued_then_reported_to_the_workflow(installed, ctl, run_jobs) -> None:  # type: ignore[no-untyped-def]
+def test_valid_call_without_a_terminal_is_reported_as_an_error(installed, ctl, run_jobs) -> None:  # type: ignore[no-untyped-def]
     wf, call = _run(ctl, installed["deal_id"], {"amount": "10.00", "currency": "AUD"})
     assert call["status"] == 200, call["response"]
     assert '"queued"' in call["response"]
     assert run_jobs() == 1
     done = ctl("GET", f"workflows/{wf['id']}")
     values = _returns(done)
+    # No terminal is set up on this portal: the workflow hears why, and nothing is charged.
     assert values["status"] == "error"
-    assert "not enabled yet" in values["error"]
+    assert "No terminal is assigned to user" in values["error"]
     assert any("request received" in str(line) for line in done["log"])
 
 
@@ -125,9 +126,10 @@ def test_a_forged_event_token_is_caught_before_any_money_moves(
             select(HandlerCall).where(HandlerCall.event_token == fields["event_token"])
         )
         assert forged.state == "forged"
-    counts = ctl("GET", "requests")["requests"]
-    assert counts.get("bizproc.activity.log") == 1
-    assert "bizproc.event.send" not in counts
+    counts = ctl("GET", "requests")
+    assert counts["batch_commands"].get("bizproc.activity.log") == 1
+    assert "bizproc.event.send" not in counts["requests"]
+    assert "bizproc.event.send" not in counts["batch_commands"]
 
 
 def test_a_malformed_envelope_is_400_and_names_the_fields(installed, app_port) -> None:  # type: ignore[no-untyped-def]

@@ -25,7 +25,7 @@ from bizproc_app.config import Config
 from bizproc_app.extensions import db
 from bizproc_app.models import JournalEntry, Portal
 from bizproc_app.services import bitrix_client_for
-from tests.integration.bitrix.conftest import CLIENT_ID, CLIENT_SECRET
+from tests.bitrix_fixtures import CLIENT_ID, CLIENT_SECRET
 
 
 @pytest.mark.timeout(300)

@@ -1,4 +1,4 @@
-"""The app served over loopback, driven by the Bitrix24 simulator, with real RQ workers."""
+"""Fixtures: the app served over loopback, driven by the Bitrix24 simulator, real RQ workers."""
 
 from __future__ import annotations
 
@@ -40,7 +40,13 @@ def b24(app_port: int) -> Iterator[Bitrix24Simulator]:
 
 
 @pytest.fixture
-def served_app(make_app, b24, app_port: int) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+def app_overrides() -> dict[str, Any]:
+    """More configuration for served_app (other test packages override this)."""
+    return {}
+
+
+@pytest.fixture
+def served_app(make_app, b24, app_port: int, app_overrides) -> Iterator[Any]:  # type: ignore[no-untyped-def]
     """The app, configured for the simulator, served on app_port in a thread."""
     app = make_app(
         APP_BASE_URL=f"http://127.0.0.1:{app_port}",
@@ -48,6 +54,7 @@ def served_app(make_app, b24, app_port: int) -> Iterator[Any]:  # type: ignore[n
         BITRIX_CLIENT_ID=CLIENT_ID,
         BITRIX_CLIENT_SECRET=CLIENT_SECRET,
         BITRIX_ALLOW_HTTP=True,
+        **app_overrides,
     )
     server = make_server("127.0.0.1", app_port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

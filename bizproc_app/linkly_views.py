@@ -1,0 +1,43 @@
+"""Linkly's notification endpoint: authenticate, apply the event, answer fast."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from bizproc_app.extensions import db, redis_conn
+from bizproc_app.linkly import LinklyError, parse_notification
+from bizproc_app.models import Payment
+from bizproc_app.payments import events
+from bizproc_app.payments.pipeline import authorization_matches
+from bizproc_app.web import error
+from workers.queues import enqueue_report, enqueue_send_next
+
+bp = Blueprint("linkly", __name__, url_prefix="/linkly")
+log = logging.getLogger(__name__)
+
+
+@bp.post("/notify/<payment_id>/<session_id>/<kind>")
+def notify(payment_id: str, session_id: str, kind: str) -> ResponseReturnValue:
+    """One display, receipt or transaction event for one payment."""
+    payment = db.session.get(Payment, payment_id[:36])
+    # The same answer for an unknown payment and a wrong secret: nothing to probe.
+    if payment is None or not authorization_matches(
+        payment, request.headers.get("Authorization", "")
+    ):
+        return error(401, "not authorized")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return error(400, "body must be a JSON object")
+    try:
+        note = parse_notification(body)
+    except (LinklyError, ValueError) as exc:
+        return error(400, f"not a Linkly notification: {exc}")
+    if events.apply(db.session, payment, note):
+        enqueue_send_next(redis_conn.client, payment.terminal_id)
+        enqueue_report(redis_conn.client, payment.id)
+    elif payment.is_final and payment.report_state == "pending":
+        enqueue_report(redis_conn.client, payment.id)  # a conflict to tell people about
+    return jsonify({"status": "ok"})

@@ -1,0 +1,1 @@
+"""Payments: one service for every entry point, the asynchronous pipeline, the report."""

@@ -1,0 +1,87 @@
+"""What a payment's outcome says: the workflow's return values, the comment, the message."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from bizproc_app.models import Payment
+
+TITLES = {
+    "approved": "approved",
+    "declined": "declined",
+    "cancelled": "cancelled",
+    "failed": "failed",
+    "unknown": "UNKNOWN: we are checking with Linkly",
+}
+
+
+def money(cents: int, currency: str) -> str:
+    """10.00 AUD, from integer cents."""
+    return f"{Decimal(cents) / 100:.2f} {currency}"
+
+
+def status_of(payment: Payment) -> str:
+    """The contract's status for a payment that has an outcome to tell (or is unknown)."""
+    return payment.state if payment.is_final else "unknown"
+
+
+def return_values(payment: Payment) -> dict[str, Any]:
+    """The return properties of Send to POS / Refund via POS (activities.RETURN_PROPERTIES)."""
+    result = payment.result or {}
+    status = status_of(payment)
+    return {
+        "status": status,
+        "approved": status == "approved",
+        "response_code": str(result.get("response_code") or ""),
+        "response_text": str(result.get("response_text") or ""),
+        "txn_ref": payment.txn_ref or "",
+        "auth_code": str(result.get("auth_code") or ""),
+        "rrn": str(result.get("rrn") or ""),
+        "card_type": str(result.get("card_type") or ""),
+        "account_type": str(result.get("account") or ""),
+        "masked_pan": str(result.get("pan") or ""),
+        "amount": f"{Decimal(payment.amount_cents) / 100:.2f}",
+        "payment_id": payment.id,
+        "receipt": payment.receipt or "",
+        "error": payment.error if status != "approved" else "",
+    }
+
+
+def comment(payment: Payment) -> str:
+    """The timeline comment; it names the payment id so a retried report can find it."""
+    values = return_values(payment)
+    what = "Card refund" if payment.kind == "refund" else "Card payment"
+    lines = [f"{what} {money(payment.amount_cents, payment.currency)}: {TITLES[values['status']]}"]
+    if values["card_type"] or values["masked_pan"]:
+        lines.append(
+            f"Card: {values['card_type']} {values['masked_pan']} {values['account_type']}".rstrip()
+        )
+    if values["auth_code"]:
+        lines.append(f"Auth code: {values['auth_code']}, RRN: {values['rrn']}")
+    if values["status"] not in ("approved", "unknown") and values["error"]:
+        lines.append(f"Reason: {values['error']}")
+    lines.append(f"Reference: {values['txn_ref']} (POS payment {payment.id})")
+    if payment.receipt:
+        lines += ["", payment.receipt]
+    return "\n".join(lines)
+
+
+def message(payment: Payment, *, late: bool) -> str:
+    """The im.notify text for an unknown outcome, its late resolution, or a conflict."""
+    what = "refund" if payment.kind == "refund" else "payment"
+    where = f" (deal {payment.deal_id})" if payment.deal_id else ""
+    amount = money(payment.amount_cents, payment.currency)
+    if payment.context.get("conflict"):
+        got = payment.context["conflict"].get("received")
+        return (
+            f"POS {what} {amount}{where}: Linkly reported '{got}' after we recorded "
+            f"'{payment.state}'. Check the terminal's receipts. Payment {payment.id}."
+        )
+    if not late:
+        return (
+            f"POS {what} {amount}{where}: the result is not known yet. Do not charge the card "
+            f"again; check the PIN pad or the last receipt. We keep checking. Payment {payment.id}."
+        )
+    final = status_of(payment)
+    return f"POS {what} {amount}{where}: the result is now known: {final}. Payment {payment.id}."

@@ -1,0 +1,314 @@
+"""Report a card payment's outcome to Bitrix24 in one `batch` request, resumably.
+
+`plan_commands` turns a ReportInput and the progress already recorded (`done`) into the batch
+commands still missing, `record_results` folds a batch answer back into `done`, and `report` runs
+them against a BitrixClient. `done` is plain JSON, meant for `Payment.report_done`:
+
+    {"payment_added": 1033,                      # our crm.item.payment.add, when we created it
+     "pay": true, "unpay": true, "stage": true,
+     "comment_deal": 123, "comment_invoice": 456, # comment ids, or "owner_gone"
+     "event": true,                               # or "workflow_gone" / "unconfirmed"
+     "notify": {"unknown": [1, 3], "approved": [1, 3]},  # users told, per status reported
+     "uncertain": ["comment_deal", "pay_add"]}    # sent in a batch whose answer was lost
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from activities.common import RETURN_PROPERTIES
+from bizproc_app.bitrix import (
+    AccessDenied,
+    AuthError,
+    BatchResult,
+    BitrixClient,
+    BitrixError,
+    BitrixUnavailable,
+    OAuthError,
+    WorkflowNotFound,
+)
+
+INVOICE_TYPE_ID = 31
+DEAL_TIMELINE_TYPE = "deal"
+# Unconfirmed (reference §15.5/§15.8): derived from SMART_INVOICE; `dynamic_31` is the fallback.
+INVOICE_TIMELINE_TYPE = "smart_invoice"
+# Round 2 adds what round 1's look-ups cleared; round 3 tells people about a gone workflow.
+MAX_ROUNDS = 3
+# Tracked after a lost batch answer: a resent creation could duplicate, so it is looked up first;
+# the event is resent, and WorkflowNotFound then most likely means the lost send completed it.
+TRACKED = ("pay_add", "comment_deal", "comment_invoice", "event")
+# Errors no retry will fix until someone re-installs or grants rights.
+PERMANENT = (AuthError, AccessDenied, OAuthError)
+COMMENT_TARGETS = {"comment_deal": "find_deal", "comment_invoice": "find_invoice"}
+
+Commands = dict[str, tuple[str, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """Everything the report needs, read from the payment before the job talks to Bitrix24."""
+
+    payment_id: str
+    kind: str  # purchase | refund
+    status: str  # approved|declined|cancelled|failed|unknown|error: what the workflow is told now
+    resolved_late: bool  # the workflow was already told "unknown"; the outcome is now known
+    amount_cents: int
+    currency: str
+    deal_id: int | None
+    invoice_id: int | None
+    order_payment_id: int | None
+    bitrix_payment_id: int | None  # the invoice's crm.item.payment id
+    success_stage: str | None  # the invoice's success stage, e.g. "DT31_13:P"
+    refund_stage: str | None  # the stage of a fully refunded invoice, when configured
+    fully_refunded: bool  # refunds: the original is now fully refunded
+    event_token: str | None  # None when a person started the payment
+    return_values: dict[str, Any]
+    comment: str  # timeline text; must contain payment_id (retries look for it)
+    notify_user_ids: tuple[int, ...]
+    notify_message: str
+
+
+class ReportIncomplete(Exception):
+    """Some commands did not land; `done` holds what did: persist it, then retry."""
+
+    def __init__(self, done: dict[str, Any], errors: Mapping[str, BaseException]) -> None:
+        self.done = done
+        self.errors = dict(errors)
+        detail = "; ".join(f"{name}: {err}" for name, err in self.errors.items())
+        super().__init__(f"Bitrix24 report incomplete: {detail or 'commands left'}")
+
+    @property
+    def retryable(self) -> bool:
+        """False only when every error is one a retry cannot fix (auth, rights)."""
+        return not self.errors or not all(isinstance(e, PERMANENT) for e in self.errors.values())
+
+
+def format_amount(cents: int) -> str:
+    """Return integer cents as a decimal string: 1000 -> "10.00"."""
+    return str(Decimal(cents).scaleb(-2).quantize(Decimal("0.01")))
+
+
+def return_values(inp: ReportInput) -> dict[str, Any]:
+    """The contract's keys only; status, approved, amount and payment_id come from the input."""
+    values = {
+        k: v for k, v in inp.return_values.items() if k in RETURN_PROPERTIES and v is not None
+    }
+    values.update(
+        status=inp.status,
+        approved=inp.status == "approved",
+        amount=format_amount(inp.amount_cents),
+        payment_id=inp.payment_id,
+    )
+    return values
+
+
+def plan_commands(inp: ReportInput, done: Mapping[str, Any]) -> Commands:
+    """Return the batch commands not yet recorded in `done`, in the order they must run."""
+    uncertain = set(done.get("uncertain", ()))
+    cmds: Commands = {}
+    writes_crm = inp.status != "unknown"
+    if writes_crm:
+        cmds.update(_payment_commands(inp, done, uncertain))
+    if inp.event_token and not inp.resolved_late and "event" not in done:
+        # Before the stage move: moving the document may end the workflow that waits for us.
+        cmds["event"] = ("bizproc.event.send", _event_params(inp))
+    if writes_crm:
+        stage = _target_stage(inp)
+        if stage and "stage" not in done:
+            fields = {"stageId": stage}
+            params = {"entityTypeId": INVOICE_TYPE_ID, "id": inp.invoice_id, "fields": fields}
+            cmds["stage"] = ("crm.item.update", params)
+        cmds.update(_comment_commands(inp, done, uncertain))
+    cmds.update(_notify_commands(inp, done))
+    return cmds
+
+
+def _payment_commands(inp: ReportInput, done: Mapping[str, Any], uncertain: set[str]) -> Commands:
+    """Mark the invoice or order payment paid (approved purchase) or unpaid (full refund)."""
+    if inp.status != "approved":
+        return {}
+    if inp.kind == "refund":
+        target = inp.bitrix_payment_id if inp.invoice_id else inp.order_payment_id
+        if inp.fully_refunded and target and "unpay" not in done:
+            return {"unpay": ("crm.item.payment.unpay", {"id": target})}
+        return {}
+    if "pay" in done:
+        return {}
+    if not inp.invoice_id:
+        target = inp.order_payment_id
+        return {"pay": ("crm.item.payment.pay", {"id": target})} if target else {}
+    target = inp.bitrix_payment_id or done.get("payment_added")
+    if target:
+        return {"pay": ("crm.item.payment.pay", {"id": target})}
+    owner = {"entityTypeId": INVOICE_TYPE_ID, "entityId": inp.invoice_id}
+    if "pay_add" in uncertain:  # did the lost batch create it? ask before creating another
+        return {"find_pay": ("crm.item.payment.list", {**owner, "order": {"id": "DESC"}})}
+    return {
+        "pay_add": ("crm.item.payment.add", owner),
+        "pay": ("crm.item.payment.pay", {"id": "$result[pay_add]"}),
+    }
+
+
+def _target_stage(inp: ReportInput) -> str | None:
+    """The invoice stage to move to, if any."""
+    if not inp.invoice_id or inp.status != "approved":
+        return None
+    if inp.kind == "refund":
+        return inp.refund_stage if inp.fully_refunded else None
+    return inp.success_stage
+
+
+def _event_params(inp: ReportInput) -> dict[str, Any]:
+    """bizproc.event.send: the workflow's one outcome."""
+    return {
+        "EVENT_TOKEN": inp.event_token,
+        "RETURN_VALUES": return_values(inp),
+        "LOG_MESSAGE": f"POS {inp.kind} {inp.status}: {_money(inp)} (payment {inp.payment_id})",
+    }
+
+
+def _comment_commands(inp: ReportInput, done: Mapping[str, Any], uncertain: set[str]) -> Commands:
+    """Timeline comments on the deal and the invoice; a look-up instead after a lost answer."""
+    cmds: Commands = {}
+    owners = {
+        "comment_deal": (inp.deal_id, DEAL_TIMELINE_TYPE),
+        "comment_invoice": (inp.invoice_id, INVOICE_TIMELINE_TYPE),
+    }
+    for name, (entity_id, entity_type) in owners.items():
+        if not entity_id or name in done:
+            continue
+        owner = {"ENTITY_ID": entity_id, "ENTITY_TYPE": entity_type}
+        if name in uncertain:
+            params = {"filter": owner, "select": ["ID", "COMMENT"], "order": {"ID": "DESC"}}
+            cmds[COMMENT_TARGETS[name]] = ("crm.timeline.comment.list", params)
+        else:
+            cmds[name] = ("crm.timeline.comment.add", {"fields": {**owner, "COMMENT": inp.comment}})
+    return cmds
+
+
+def _notify_commands(inp: ReportInput, done: Mapping[str, Any]) -> Commands:
+    """im.notify each person for unknown, a late result, or a workflow that cannot be told."""
+    wanted = inp.status == "unknown" or inp.resolved_late or done.get("event") == "workflow_gone"
+    if not wanted:
+        return {}
+    told = set(done.get("notify", {}).get(inp.status, ()))
+    message = inp.notify_message or f"Card {inp.kind} {inp.status}: {_money(inp)}"
+    tag = f"pos-{inp.payment_id}"
+    return {
+        f"notify_{uid}": ("im.notify", _notify_params(uid, message, tag))
+        for uid in inp.notify_user_ids
+        if uid not in told
+    }
+
+
+def _notify_params(uid: int, message: str, tag: str) -> dict[str, Any]:
+    """A SYSTEM notification that replaces this payment's earlier one to the same person.
+
+    TAG is unique per application, not per recipient (reference §15.4), so a shared TAG would
+    make each recipient's message delete the previous recipient's: the user id is part of it.
+    """
+    return {
+        "USER_ID": uid,
+        "TYPE": "SYSTEM",
+        "MESSAGE": message,
+        "TAG": f"{tag}-{uid}",
+        "SUB_TAG": tag,
+    }
+
+
+def _money(inp: ReportInput) -> str:
+    return f"{format_amount(inp.amount_cents)} {inp.currency}"
+
+
+def record_results(
+    inp: ReportInput, done: dict[str, Any], commands: Commands, result: BatchResult
+) -> dict[str, BitrixError]:
+    """Fold one batch answer into `done` (in place); return the errors still worth retrying."""
+    uncertain = set(done.get("uncertain", ()))
+    errors: dict[str, BitrixError] = {}
+    for name, (method, _) in commands.items():
+        if name in result.errors:
+            err = result.errors[name]
+            if name == "event" and isinstance(err, WorkflowNotFound):
+                # The token is dead. If an earlier send's answer was lost, that send most
+                # likely completed the workflow; otherwise the workflow ended without us.
+                done["event"] = "unconfirmed" if "event" in uncertain else "workflow_gone"
+            elif name in COMMENT_TARGETS and err.code == "OWNER_NOT_FOUND":
+                done[name] = "owner_gone"
+            else:
+                errors[name] = err
+            continue
+        if name not in result.results:
+            errors[name] = BitrixUnavailable("NO_ANSWER", "no result in the batch", None, method)
+            continue
+        _record_one(inp, done, uncertain, name, result.results[name])
+    _set_uncertain(done, uncertain - done.keys())
+    return errors
+
+
+def _record_one(
+    inp: ReportInput, done: dict[str, Any], uncertain: set[str], name: str, value: Any
+) -> None:
+    """Record one successful command."""
+    if name == "pay_add":
+        done["payment_added"] = int(value)
+    elif name in ("pay", "unpay", "stage", "event"):
+        done[name] = True
+    elif name in COMMENT_TARGETS:
+        done[name] = int(value)
+    elif name == "find_pay":
+        found = [p for p in value or [] if isinstance(p, Mapping) and "id" in p]
+        if found:  # the newest: the invoice had none when the payment was created
+            ours = max(found, key=lambda p: int(p["id"]))
+            done["payment_added"] = int(ours["id"])
+            if ours.get("paid") == "Y":  # the lost batch's pay ran too
+                done["pay"] = True
+        uncertain.discard("pay_add")
+    elif name in ("find_deal", "find_invoice"):
+        target = "comment_" + name.removeprefix("find_")
+        ours = [c for c in value or [] if inp.payment_id in str(c.get("COMMENT", ""))]
+        if ours:
+            done[target] = int(ours[0]["ID"])
+        uncertain.discard(target)
+    elif name.startswith("notify_"):
+        told = done.setdefault("notify", {}).setdefault(inp.status, [])
+        uid = int(name.removeprefix("notify_"))
+        if uid not in told:
+            told.append(uid)
+
+
+def _set_uncertain(done: dict[str, Any], uncertain: set[str]) -> None:
+    if uncertain:
+        done["uncertain"] = sorted(uncertain)
+    else:
+        done.pop("uncertain", None)
+
+
+def report(client: BitrixClient, inp: ReportInput, done: dict[str, Any]) -> dict[str, Any]:
+    """Send what is missing in one batch (a second only after look-ups); return `done`.
+
+    `done` is updated in place, so the caller can persist it even when ReportIncomplete is
+    raised; the exception carries the same dict.
+    """
+    for _ in range(MAX_ROUNDS):
+        commands = plan_commands(inp, done)
+        if not commands:
+            return done
+        try:
+            result = client.batch(commands)
+        except BitrixUnavailable as exc:
+            # The batch may have run without us hearing: creations must be looked up first.
+            sent = {n for n in commands if n in TRACKED}
+            _set_uncertain(done, set(done.get("uncertain", ())) | sent)
+            raise ReportIncomplete(done, {"batch": exc}) from exc
+        except BitrixError as exc:  # refused before anything ran (limits, auth)
+            raise ReportIncomplete(done, {"batch": exc}) from exc
+        errors = record_results(inp, done, commands, result)
+        if errors:
+            raise ReportIncomplete(done, errors)
+    if plan_commands(inp, done):
+        raise ReportIncomplete(done, {})
+    return done

@@ -1,0 +1,260 @@
+"""One payment service for every entry point: robots, the clerk's screen and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bizproc_app.config import Config
+from bizproc_app.linkly import to_cents
+from bizproc_app.models import Payment, Portal, RefundGrant, Terminal
+from bizproc_app.payments.states import now, refundable_cents
+from bizproc_app.portals import journal
+from bizproc_app.terminals import TerminalError, find_terminal, usable_terminals
+
+
+class PaymentRefused(Exception):
+    """The request cannot start a payment; nothing was charged or stored."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class CrmContext:
+    """What Bitrix24 says about the document being paid (read before the payment starts)."""
+
+    amount: Decimal | None = None
+    currency: str | None = None
+    paid: bool = False
+    deal_id: int | None = None
+    invoice_id: int | None = None
+    order_payment_id: int | None = None
+    bitrix_payment_id: int | None = None
+    success_stage: str | None = None
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """Who asks for what; amounts are Decimal, never float."""
+
+    portal: Portal
+    kind: str  # purchase | refund
+    source: str  # robot | ui | cli
+    user_id: int | None = None
+    user_is_admin: bool = False
+    terminal_ref: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    invoice_id: int | None = None
+    order_payment_id: int | None = None
+    original_payment_id: str | None = None
+    handler_call_id: int | None = None
+    event_token: str | None = None
+    timeout_seconds: int = 0
+    crm: CrmContext = field(default_factory=CrmContext)
+
+
+def start(session: Session, cfg: Config, req: PaymentRequest) -> Payment:
+    """Validate a purchase or refund and queue it on its terminal; raise PaymentRefused."""
+    if req.kind == "refund":
+        return _start_refund(session, cfg, req)
+    return _start_purchase(session, cfg, req)
+
+
+def _start_purchase(session: Session, cfg: Config, req: PaymentRequest) -> Payment:
+    terminal = _resolve_terminal(session, req)
+    crm = req.crm
+    if crm.paid:
+        raise PaymentRefused("invoice_id", "This invoice or order payment is already paid.")
+    amount = req.amount if req.amount is not None else crm.amount
+    if amount is None:
+        raise PaymentRefused("amount", "No amount given and none could be read from the CRM.")
+    currency = (req.currency or crm.currency or terminal.currency).upper()
+    if currency != terminal.currency:
+        raise PaymentRefused("currency", f"The terminal takes {terminal.currency}, not {currency}.")
+    cents = _cents(amount)
+    lock = None
+    if crm.invoice_id or req.invoice_id:
+        lock = f"{req.portal.id}:invoice:{crm.invoice_id or req.invoice_id}"
+    elif crm.order_payment_id or req.order_payment_id:
+        lock = f"{req.portal.id}:order:{crm.order_payment_id or req.order_payment_id}"
+    payment = _new_payment(cfg, req, terminal, "purchase", cents, currency, lock)
+    session.add(payment)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise PaymentRefused(
+            "invoice_id", "This invoice already has a payment that is approved or still running."
+        ) from exc
+    return _queued(session, payment)
+
+
+def _start_refund(session: Session, cfg: Config, req: PaymentRequest) -> Payment:
+    if req.source != "robot" and not (req.user_is_admin or _granted(session, req)):
+        raise PaymentRefused("user", "Refunds need refund rights: ask an administrator.")
+    # Touch the original first: concurrent refunds of one payment queue up behind this lock.
+    original = _original(session, req)
+    session.execute(update(Payment).where(Payment.id == original.id).values(updated_at=now()))
+    remainder = refundable_cents(session, original)
+    cents = _cents(req.amount) if req.amount is not None else remainder
+    if remainder <= 0:
+        session.rollback()
+        raise PaymentRefused("amount", "This payment is already fully refunded.")
+    if cents > remainder:
+        session.rollback()
+        raise PaymentRefused(
+            "amount", f"At most {Decimal(remainder) / 100:.2f} can still be refunded."
+        )
+    if not original.rfn:
+        session.rollback()
+        raise PaymentRefused("payment_id", "The original payment has no Linkly reference (RFN).")
+    if req.terminal_ref:
+        terminal = _resolve_terminal(session, req)
+    else:  # by default the refund runs where the card was charged
+        terminal = session.get(Terminal, original.terminal_id)
+        if terminal is None or not terminal.active:
+            raise PaymentRefused("terminal", "The original terminal is no longer active: name one.")
+        if (
+            req.source != "robot"
+            and req.user_id
+            and not (terminal.shared or req.user_id in terminal.user_ids)
+        ):
+            raise PaymentRefused("terminal", f"User {req.user_id} may not use {terminal.name}.")
+    if terminal.currency != original.currency:
+        raise PaymentRefused("currency", f"The terminal takes {terminal.currency}.")
+    payment = _new_payment(cfg, req, terminal, "refund", cents, original.currency, None)
+    payment.original_id = original.id
+    payment.deal_id, payment.invoice_id = original.deal_id, original.invoice_id
+    payment.order_payment_id = original.order_payment_id
+    payment.context = {**original.context, **payment.context, "rfn": original.rfn}
+    session.add(payment)
+    return _queued(session, payment)
+
+
+def _resolve_terminal(session: Session, req: PaymentRequest) -> Terminal:
+    portal = req.portal
+    if req.terminal_ref:
+        try:
+            terminal = find_terminal(session, portal, req.terminal_ref)
+        except TerminalError as exc:
+            raise PaymentRefused("terminal", str(exc)) from exc
+        if not terminal.active:
+            raise PaymentRefused("terminal", f"Terminal {terminal.name} is not active.")
+        if req.user_id and not (terminal.shared or req.user_id in terminal.user_ids):
+            raise PaymentRefused(
+                "terminal", f"User {req.user_id} is not assigned to terminal {terminal.name}."
+            )
+        return terminal
+    if not req.user_id:
+        raise PaymentRefused("terminal", "Name a terminal, or a user with an assigned terminal.")
+    choices = usable_terminals(session, portal, req.user_id)
+    assigned = [t for t in choices if req.user_id in t.user_ids]
+    picks = assigned or choices
+    if not picks:
+        raise PaymentRefused("terminal", f"No terminal is assigned to user {req.user_id}.")
+    if len(picks) > 1:
+        names = ", ".join(t.name for t in picks)
+        raise PaymentRefused(
+            "terminal", f"User {req.user_id} has several terminals ({names}): name one."
+        )
+    return picks[0]
+
+
+def _original(session: Session, req: PaymentRequest) -> Payment:
+    if req.original_payment_id:
+        original = session.get(Payment, req.original_payment_id)
+    elif req.invoice_id:
+        original = session.scalar(
+            select(Payment)
+            .where(
+                Payment.portal_id == req.portal.id,
+                Payment.invoice_id == req.invoice_id,
+                Payment.kind == "purchase",
+                Payment.state == "approved",
+            )
+            .order_by(Payment.created_at.desc())
+        )
+    else:
+        raise PaymentRefused("payment_id", "Give the payment (or invoice) to refund.")
+    if original is None or original.portal_id != req.portal.id:
+        raise PaymentRefused("payment_id", "No such payment on this portal.")
+    if original.kind != "purchase" or original.state != "approved":
+        raise PaymentRefused("payment_id", "Only an approved purchase can be refunded.")
+    return original
+
+
+def _granted(session: Session, req: PaymentRequest) -> bool:
+    if not req.user_id:
+        return False
+    return session.get(RefundGrant, (req.portal.id, req.user_id)) is not None
+
+
+def _cents(amount: Decimal) -> int:
+    try:
+        return to_cents(amount)
+    except (TypeError, ValueError) as exc:
+        raise PaymentRefused("amount", str(exc)) from exc
+
+
+def _new_payment(
+    cfg: Config,
+    req: PaymentRequest,
+    terminal: Terminal,
+    kind: str,
+    cents: int,
+    currency: str,
+    lock: str | None,
+) -> Payment:
+    deadline = cfg.PAYMENT_DEADLINE_SECONDS
+    if req.timeout_seconds:  # answer before the workflow's own timeout closes the activity
+        deadline = min(deadline, max(30.0, req.timeout_seconds - 30.0))
+    crm = req.crm
+    return Payment(
+        portal_id=req.portal.id,
+        terminal_id=terminal.id,
+        kind=kind,
+        amount_cents=cents,
+        currency=currency,
+        state="queued",
+        source=req.source,
+        requested_by=req.user_id,
+        handler_call_id=req.handler_call_id,
+        deal_id=crm.deal_id,
+        invoice_id=crm.invoice_id or req.invoice_id,
+        order_payment_id=crm.order_payment_id or req.order_payment_id,
+        invoice_lock=lock,
+        deadline_at=now() + timedelta(seconds=deadline),
+        context={
+            "event_token": req.event_token,
+            "bitrix_payment_id": crm.bitrix_payment_id,
+            "success_stage": crm.success_stage,
+            "title": crm.title,
+        },
+    )
+
+
+def _queued(session: Session, payment: Payment) -> Payment:
+    journal(
+        session,
+        "payment.requested",
+        portal=payment.portal_id,
+        subject=payment.id,
+        kind=payment.kind,
+        amount_cents=payment.amount_cents,
+        currency=payment.currency,
+        source=payment.source,
+        terminal_id=payment.terminal_id,
+        user=payment.requested_by,
+    )
+    session.commit()
+    return payment

@@ -1,0 +1,128 @@
+"""The sweep: the database is the source of truth; re-enqueue whatever Redis lost or forgot."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from bizproc_app.config import Config
+from bizproc_app.models import HandlerCall, Payment
+from bizproc_app.payments import states
+from bizproc_app.portals import journal
+
+BATCH = 500
+
+
+class Enqueue(Protocol):
+    """The jobs the sweep may (re)start; each is idempotent."""
+
+    def send_next(self, terminal_id: int) -> None: ...
+    def recover(self, payment_id: str) -> None: ...
+    def report(self, payment_id: str) -> None: ...
+    def call(self, call_id: int) -> None: ...
+
+
+@dataclass
+class Sweep:
+    """One pass over what is open; safe to run as often as wanted."""
+
+    cfg: Config
+    session: Session
+    enqueue: Enqueue
+
+    def run(self) -> Counter[str]:
+        """Do one pass; return what was done, by kind."""
+        done: Counter[str] = Counter()
+        now = states.now()
+        self._queued(now, done)
+        self._open(now, done)
+        self._reports(done)
+        self._calls(now, done)
+        return done
+
+    def _queued(self, now, done: Counter[str]) -> None:  # type: ignore[no-untyped-def]
+        too_old = now - timedelta(seconds=self.cfg.TERMINAL_BUSY_WAIT_SECONDS)
+        terminals: set[int] = set()
+        for payment in self.session.scalars(
+            select(Payment)
+            .where(Payment.state == "queued")
+            .order_by(Payment.created_at)
+            .limit(BATCH)
+        ):
+            if states.aware(payment.created_at) < too_old:
+                minutes = self.cfg.TERMINAL_BUSY_WAIT_SECONDS / 60
+                if states.fail(
+                    self.session,
+                    payment,
+                    f"terminal busy: waited {minutes:g} minutes",
+                    source="sweep",
+                ):
+                    self.enqueue.report(payment.id)
+                    done["busy_timeout"] += 1
+            terminals.add(payment.terminal_id)
+        for terminal_id in terminals:
+            self.enqueue.send_next(terminal_id)
+            done["send_next"] += 1
+
+    def _open(self, now, done: Counter[str]) -> None:  # type: ignore[no-untyped-def]
+        quiet = now - timedelta(seconds=self.cfg.PAYMENT_EVENT_TIMEOUT_SECONDS)
+        horizon = timedelta(seconds=self.cfg.PAYMENT_UNKNOWN_HORIZON_SECONDS)
+        stmt = (
+            select(Payment)
+            .where(
+                Payment.state.in_(("sending", "in_progress", "unknown")),
+                or_(Payment.next_check_at.is_(None), Payment.next_check_at <= now),
+            )
+            .order_by(Payment.next_check_at)
+            .limit(BATCH)
+        )
+        for payment in self.session.scalars(stmt):
+            deadline = states.aware(payment.deadline_at)
+            if deadline and now >= deadline and payment.reported_status is None:
+                states.transition(
+                    self.session, payment.id, ("sending", "in_progress"), state="unknown"
+                )
+                payment.report_state = "pending"
+                self.session.commit()
+                self.enqueue.report(payment.id)
+                done["deadline"] += 1
+            sent = states.aware(payment.sent_at)
+            if sent and now - sent > horizon:
+                payment.next_check_at = None  # past the horizon: people take it from here
+                journal(
+                    self.session, "payment.gave_up", portal=payment.portal_id, subject=payment.id
+                )
+                self.session.commit()
+                continue
+            if sent is None:  # a send job that died before the request left: resume it
+                stuck = states.aware(payment.updated_at) <= now - timedelta(seconds=60)
+                if payment.state == "sending" and stuck:
+                    self.enqueue.recover(payment.id)
+                    done["resume"] += 1
+                continue
+            last = states.aware(payment.last_event_at) or sent
+            if last <= quiet:
+                self.enqueue.recover(payment.id)
+                done["recover"] += 1
+
+    def _reports(self, done: Counter[str]) -> None:
+        for payment_id in self.session.scalars(
+            select(Payment.id).where(Payment.report_state == "pending").limit(BATCH)
+        ):
+            self.enqueue.report(payment_id)
+            done["report"] += 1
+
+    def _calls(self, now, done: Counter[str]) -> None:  # type: ignore[no-untyped-def]
+        stale = now - timedelta(seconds=30)
+        for call in self.session.scalars(
+            select(HandlerCall)
+            .where(HandlerCall.state.in_(("received", "invalid")), HandlerCall.created_at <= stale)
+            .limit(BATCH)
+        ):
+            self.enqueue.call(call.id)
+            done["call"] += 1

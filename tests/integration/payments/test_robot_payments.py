@@ -1,0 +1,56 @@
+"""A robot's payment end to end: both simulators over HTTP, real worker and scheduler processes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.integration.payments.conftest import ledger, payment_of, wait_for
+
+
+def _returns(workflow: dict[str, Any]) -> dict[str, Any]:
+    return {k.lower(): v for step in workflow["returns"].values() for k, v in step.items()}
+
+
+def _finished(ctl, workflow_id: str):  # type: ignore[no-untyped-def]
+    workflow = ctl("GET", f"workflows/{workflow_id}")
+    return workflow if workflow["status"] != "running" else None
+
+
+def _invoice(ctl, deal_id: int, amount: str) -> int:  # type: ignore[no-untyped-def]
+    fields = {"title": "Invoice", "opportunity": float(amount), "currencyId": "AUD"}
+    made = ctl("POST", "invoices", {"fields": fields, "deal_id": deal_id})
+    return int(made.get("id") or made.get("ID"))
+
+
+def test_approved_invoice_payment_is_charged_once_and_recorded_once(
+    shop, ctl, pinpads, processes, served_app
+) -> None:  # type: ignore[no-untyped-def]
+    invoice_id = _invoice(ctl, shop["deal_id"], "10.00")
+    ctl("DELETE", "requests")
+    wf = ctl(
+        "POST",
+        "robots/run",
+        {
+            "id": shop["deal_id"],
+            "code": "linkly_pos_payment",
+            "properties": {"invoice_id": str(invoice_id), "user": "user_1"},
+        },
+    )
+    done = wait_for(lambda: _finished(ctl, wf["id"]), 40, "the workflow to finish")
+    values = _returns(done)
+    assert values["status"] == "approved", values
+    assert values["approved"] in (True, "Y", 1, "1")
+    assert values["amount"] in ("10.00", 10.0, "10")
+    charges = [e for e in ledger(pinpads) if e["txnRef"] == values["txn_ref"]]
+    assert len(charges) == 1 and charges[0]["amountCents"] == 1000
+    payment = payment_of(served_app, id=values["payment_id"])
+    assert payment.state == "approved" and payment.report_state == "done"
+    crm = ctl("GET", "crm")
+    invoice = next(i for i in crm["invoices"] if int(i["id"]) == invoice_id)
+    assert invoice["stageId"].endswith(":P"), invoice["stageId"]
+    paid = [p for p in crm["payments"] if int(p.get("entityId", 0)) == invoice_id]
+    assert paid and all(p["paid"] == "Y" for p in paid)
+    comments = [c for c in crm["comments"] if payment.id in c["COMMENT"]]
+    assert len(comments) == 2  # one on the deal, one on the invoice
+    counts = ctl("GET", "requests")
+    print("REST requests per approved invoice payment:", counts)

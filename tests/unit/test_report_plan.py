@@ -1,0 +1,396 @@
+"""The Bitrix24 report: which batch commands each outcome needs, and resuming after failures."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from bizproc_app.bitrix import BatchResult, BitrixUnavailable, error_from_response
+from bizproc_app.payments.report import (
+    ReportIncomplete,
+    ReportInput,
+    format_amount,
+    plan_commands,
+    record_results,
+    report,
+    return_values,
+)
+
+PID = "6f1c2b3a-0000-4000-8000-000000000001"
+BASE = ReportInput(
+    payment_id=PID,
+    kind="purchase",
+    status="approved",
+    resolved_late=False,
+    amount_cents=1000,
+    currency="AUD",
+    deal_id=7,
+    invoice_id=5,
+    order_payment_id=None,
+    bitrix_payment_id=1033,
+    success_stage="DT31_13:P",
+    refund_stage=None,
+    fully_refunded=False,
+    event_token="wf|A1|e1.sig",
+    return_values={"txn_ref": "T1", "auth_code": "123456", "receipt": "APPROVED"},
+    comment=f"POS purchase approved, 10.00 AUD, payment {PID}",
+    notify_user_ids=(1, 3),
+    notify_message="Card payment of 10.00 AUD approved",
+)
+REFUND = {"kind": "refund", "refund_stage": "DT31_13:D"}
+COMMENTS = ["comment_deal", "comment_invoice"]
+
+
+def make(**changes: Any) -> ReportInput:
+    return replace(BASE, **changes)
+
+
+@pytest.mark.parametrize(
+    ("changes", "done", "expected"),
+    [
+        pytest.param({}, {}, ["pay", "event", "stage", *COMMENTS], id="approved-invoice"),
+        pytest.param(
+            {"bitrix_payment_id": None},
+            {},
+            ["pay_add", "pay", "event", "stage", *COMMENTS],
+            id="approved-invoice-without-payment",
+        ),
+        pytest.param(
+            {"success_stage": None}, {}, ["pay", "event", *COMMENTS], id="no-success-stage"
+        ),
+        pytest.param(
+            {"invoice_id": None, "bitrix_payment_id": None, "order_payment_id": 88},
+            {},
+            ["pay", "event", "comment_deal"],
+            id="approved-order-payment",
+        ),
+        pytest.param(
+            {"invoice_id": None, "bitrix_payment_id": None},
+            {},
+            ["event", "comment_deal"],
+            id="approved-plain-deal",
+        ),
+        pytest.param({"event_token": None}, {}, ["pay", "stage", *COMMENTS], id="started-by-user"),
+        pytest.param({"status": "declined"}, {}, ["event", *COMMENTS], id="declined"),
+        pytest.param({"status": "cancelled"}, {}, ["event", *COMMENTS], id="cancelled"),
+        pytest.param({"status": "failed"}, {}, ["event", *COMMENTS], id="failed"),
+        pytest.param({"status": "error"}, {}, ["event", *COMMENTS], id="error"),
+        pytest.param(
+            {"status": "declined", "invoice_id": None},
+            {},
+            ["event", "comment_deal"],
+            id="declined-plain-deal",
+        ),
+        pytest.param(REFUND, {}, ["event", *COMMENTS], id="partial-refund"),
+        pytest.param(
+            {**REFUND, "fully_refunded": True},
+            {},
+            ["unpay", "event", "stage", *COMMENTS],
+            id="full-refund",
+        ),
+        pytest.param(
+            {**REFUND, "fully_refunded": True, "refund_stage": None},
+            {},
+            ["unpay", "event", *COMMENTS],
+            id="full-refund-no-stage",
+        ),
+        pytest.param(
+            {**REFUND, "fully_refunded": True, "status": "declined"},
+            {},
+            ["event", *COMMENTS],
+            id="declined-refund",
+        ),
+        pytest.param({"status": "unknown"}, {}, ["event", "notify_1", "notify_3"], id="unknown"),
+        pytest.param(
+            {"resolved_late": True},
+            {"event": True, "notify": {"unknown": [1, 3]}},
+            ["pay", "stage", *COMMENTS, "notify_1", "notify_3"],
+            id="late-approved",
+        ),
+        pytest.param(
+            {"resolved_late": True, "status": "declined"},
+            {"event": True, "notify": {"unknown": [1, 3]}},
+            [*COMMENTS, "notify_1", "notify_3"],
+            id="late-declined",
+        ),
+        pytest.param(
+            {},
+            {"pay": True, "event": True, "stage": True, "comment_deal": 1001},
+            ["comment_invoice"],
+            id="retry-sends-only-what-is-missing",
+        ),
+        pytest.param(
+            {"bitrix_payment_id": None},
+            {"payment_added": 1040},
+            ["pay", "event", "stage", *COMMENTS],
+            id="retry-pays-the-payment-already-added",
+        ),
+        pytest.param(
+            {},
+            {"pay": True, "stage": True, "event": True, "uncertain": COMMENTS},
+            ["find_deal", "find_invoice"],
+            id="after-a-lost-answer-look-comments-up",
+        ),
+        pytest.param(
+            {"bitrix_payment_id": None},
+            {"uncertain": ["pay_add", "comment_deal"]},
+            ["find_pay", "event", "stage", "find_deal", "comment_invoice"],
+            id="after-a-lost-answer-look-the-payment-up",
+        ),
+        pytest.param(
+            {},
+            {
+                "pay": True,
+                "stage": True,
+                "event": "workflow_gone",
+                "comment_deal": 1,
+                "comment_invoice": 2,
+            },
+            ["notify_1", "notify_3"],
+            id="workflow-gone-tells-people",
+        ),
+        pytest.param(
+            {},
+            {
+                "pay": True,
+                "stage": True,
+                "event": "unconfirmed",
+                "comment_deal": 1,
+                "comment_invoice": 2,
+            },
+            [],
+            id="event-probably-delivered",
+        ),
+        pytest.param(
+            {"status": "unknown"},
+            {"event": True, "notify": {"unknown": [1]}},
+            ["notify_3"],
+            id="unknown-retry-tells-only-the-rest",
+        ),
+        pytest.param(
+            {},
+            {"pay": True, "stage": True, "event": True, "comment_deal": 1, "comment_invoice": 2},
+            [],
+            id="nothing-left",
+        ),
+    ],
+)
+def test_plan_commands(changes: dict[str, Any], done: dict[str, Any], expected: list[str]) -> None:
+    assert list(plan_commands(make(**changes), done)) == expected
+
+
+def test_approved_invoice_commands_in_detail() -> None:
+    cmds = plan_commands(make(bitrix_payment_id=None), {})
+    assert cmds["pay_add"] == ("crm.item.payment.add", {"entityTypeId": 31, "entityId": 5})
+    assert cmds["pay"] == ("crm.item.payment.pay", {"id": "$result[pay_add]"})
+    assert cmds["stage"] == (
+        "crm.item.update",
+        {"entityTypeId": 31, "id": 5, "fields": {"stageId": "DT31_13:P"}},
+    )
+    assert cmds["comment_deal"] == (
+        "crm.timeline.comment.add",
+        {"fields": {"ENTITY_ID": 7, "ENTITY_TYPE": "deal", "COMMENT": BASE.comment}},
+    )
+    assert cmds["comment_invoice"][1]["fields"]["ENTITY_TYPE"] == "smart_invoice"
+    method, params = cmds["event"]
+    assert method == "bizproc.event.send"
+    assert params["EVENT_TOKEN"] == BASE.event_token
+    assert PID in params["LOG_MESSAGE"]
+
+
+def test_refund_unpays_the_invoice_payment_or_the_order_payment() -> None:
+    full = {**REFUND, "fully_refunded": True}
+    assert plan_commands(make(**full), {})["unpay"] == ("crm.item.payment.unpay", {"id": 1033})
+    order = make(**full, invoice_id=None, bitrix_payment_id=None, order_payment_id=88)
+    assert plan_commands(order, {})["unpay"] == ("crm.item.payment.unpay", {"id": 88})
+
+
+def test_each_person_gets_one_tag_per_payment() -> None:
+    cmds = plan_commands(make(status="unknown"), {})
+    assert cmds["notify_3"] == (
+        "im.notify",
+        {
+            "USER_ID": 3,
+            "TYPE": "SYSTEM",
+            "MESSAGE": BASE.notify_message,
+            "TAG": f"pos-{PID}-3",
+            "SUB_TAG": f"pos-{PID}",
+        },
+    )
+
+
+def test_return_values_hold_the_contract_keys_only() -> None:
+    inp = make(return_values={"txn_ref": "T1", "approved": "Y", "secret": "x", "rrn": None})
+    assert return_values(inp) == {
+        "txn_ref": "T1",
+        "status": "approved",
+        "approved": True,
+        "amount": "10.00",
+        "payment_id": PID,
+    }
+    assert return_values(make(status="declined"))["approved"] is False
+
+
+@pytest.mark.parametrize(
+    ("cents", "text"),
+    [
+        (0, "0.00"),
+        (5, "0.05"),
+        (1000, "10.00"),
+        (123456, "1234.56"),
+        (10**12 + 1, "10000000000.01"),
+    ],
+)
+def test_format_amount(cents: int, text: str) -> None:
+    assert format_amount(cents) == text
+
+
+def _batch_error(body: dict[str, Any], method: str) -> Any:
+    return error_from_response(None, body, method=method)
+
+
+def test_record_results_keeps_what_landed_and_returns_the_rest() -> None:
+    inp = make(bitrix_payment_id=None)
+    cmds = plan_commands(inp, {})
+    result = BatchResult(
+        results={
+            "pay_add": 1040,
+            "pay": True,
+            "event": True,
+            "stage": {"item": {}},
+            "comment_deal": 1001,
+        },
+        errors={
+            "comment_invoice": _batch_error(
+                {"error": "OPERATION_TIME_LIMIT", "error_description": "blocked"},
+                "crm.timeline.comment.add",
+            )
+        },
+    )
+    done: dict[str, Any] = {}
+    errors = record_results(inp, done, cmds, result)
+    assert list(errors) == ["comment_invoice"]
+    assert done == {
+        "payment_added": 1040,
+        "pay": True,
+        "event": True,
+        "stage": True,
+        "comment_deal": 1001,
+    }
+    assert list(plan_commands(inp, done)) == ["comment_invoice"]
+
+
+@pytest.mark.parametrize(
+    ("uncertain", "expected"), [([], "workflow_gone"), (["event"], "unconfirmed")]
+)
+def test_a_dead_workflow_is_recorded_not_retried(uncertain: list[str], expected: str) -> None:
+    inp = make(invoice_id=None, bitrix_payment_id=None)
+    done: dict[str, Any] = (
+        {"comment_deal": 1, "uncertain": uncertain} if uncertain else {"comment_deal": 1}
+    )
+    cmds = plan_commands(inp, done)
+    assert list(cmds) == ["event"]
+    gone = _batch_error({"error": 0, "error_description": "WorkflowNotFound"}, "bizproc.event.send")
+    assert record_results(inp, done, cmds, BatchResult(errors={"event": gone})) == {}
+    assert done["event"] == expected
+    assert "uncertain" not in done
+
+
+def test_a_deleted_deal_is_recorded_not_retried() -> None:
+    inp = make(status="declined", invoice_id=None, event_token=None)
+    cmds = plan_commands(inp, {})
+    gone = _batch_error({"error": "OWNER_NOT_FOUND", "error_description": "x"}, "m")
+    done: dict[str, Any] = {}
+    assert record_results(inp, done, cmds, BatchResult(errors={"comment_deal": gone})) == {}
+    assert done == {"comment_deal": "owner_gone"} and plan_commands(inp, done) == {}
+
+
+def test_look_ups_find_our_comment_and_payment() -> None:
+    inp = make(bitrix_payment_id=None)
+    done: dict[str, Any] = {"uncertain": ["comment_deal", "comment_invoice", "pay_add"]}
+    cmds = plan_commands(inp, done)
+    result = BatchResult(
+        results={
+            "find_pay": [{"id": 1040, "paid": "Y"}, {"id": 1039, "paid": "N"}],
+            "event": True,
+            "stage": {"item": {}},
+            "find_deal": [
+                {"ID": "1002", "COMMENT": "other"},
+                {"ID": "1001", "COMMENT": BASE.comment},
+            ],
+            "find_invoice": [],
+        }
+    )
+    assert record_results(inp, done, cmds, result) == {}
+    assert done["payment_added"] == 1040 and done["comment_deal"] == 1001
+    assert "uncertain" not in done
+    assert done["pay"] is True  # the lost batch paid it as well
+    assert list(plan_commands(inp, done)) == ["comment_invoice"]
+
+
+def test_a_payment_found_unpaid_is_paid_by_id() -> None:
+    inp = make(bitrix_payment_id=None)
+    done: dict[str, Any] = {"uncertain": ["pay_add"]}
+    cmds = plan_commands(inp, done)
+    result = BatchResult(results={name: True for name in cmds if name != "find_pay"})
+    result.results["find_pay"] = [{"id": 1040, "paid": "N"}]
+    assert record_results(inp, done, cmds, result) == {}
+    assert plan_commands(inp, done) == {"pay": ("crm.item.payment.pay", {"id": 1040})}
+
+
+class ScriptedClient:
+    """A stand-in for BitrixClient.batch: answers from a script, records what was asked."""
+
+    def __init__(self, *answers: BatchResult | Exception) -> None:
+        self.answers = list(answers)
+        self.sent: list[list[str]] = []
+
+    def batch(self, commands: dict[str, Any], *, halt: bool = False) -> BatchResult:
+        assert halt is False
+        self.sent.append(list(commands))
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def test_report_records_a_lost_answer_then_looks_up_before_adding() -> None:
+    inp = make(invoice_id=None, bitrix_payment_id=None)
+    lost = BitrixUnavailable("TIMEOUT", "no answer in time", None, "batch")
+    client = ScriptedClient(
+        lost,
+        BatchResult(results={"event": True, "find_deal": []}),
+        BatchResult(results={"comment_deal": 1005}),
+    )
+    done: dict[str, Any] = {}
+    with pytest.raises(ReportIncomplete) as caught:
+        report(client, inp, done)  # type: ignore[arg-type]
+    assert caught.value.done is done and caught.value.retryable
+    assert done == {"uncertain": ["comment_deal", "event"]}
+    assert report(client, inp, done) == {"event": True, "comment_deal": 1005}  # type: ignore[arg-type]
+    assert client.sent == [["event", "comment_deal"], ["event", "find_deal"], ["comment_deal"]]
+
+
+def test_report_raises_with_progress_when_a_command_fails() -> None:
+    inp = make()
+    limit = _batch_error({"error": "INTERNAL_SERVER_ERROR", "error_description": ""}, "m")
+    client = ScriptedClient(
+        BatchResult(
+            results={"pay": True, "event": True, "stage": {}, "comment_deal": 1},
+            errors={"comment_invoice": limit},
+        )
+    )
+    done: dict[str, Any] = {}
+    with pytest.raises(ReportIncomplete) as caught:
+        report(client, inp, done)  # type: ignore[arg-type]
+    assert set(caught.value.errors) == {"comment_invoice"} and caught.value.retryable
+    assert done == {"pay": True, "event": True, "stage": True, "comment_deal": 1}
+
+
+def test_a_refused_token_is_not_retryable() -> None:
+    refused = error_from_response(401, {"error": "invalid_token"}, method="batch")
+    with pytest.raises(ReportIncomplete) as caught:
+        report(ScriptedClient(refused), make(), {})  # type: ignore[arg-type]
+    assert caught.value.retryable is False

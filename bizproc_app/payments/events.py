@@ -59,7 +59,11 @@ def apply(session: Session, payment: Payment, note: Notification) -> bool:
         session.commit()
         return False
     if isinstance(response, DisplayEvent):
-        payment.display = display_state(response)
+        screen = display_state(response)
+        history = list((payment.display or {}).get("history", []))
+        if screen["lines"] and (not history or history[-1] != screen["lines"]):
+            history = [*history, screen["lines"]][-20:]  # every prompt, for the CLI and the UI
+        payment.display = {**screen, "history": history}
         states.transition(session, payment.id, ("sending", "unknown"), state="in_progress")
     elif isinstance(response, ReceiptEvent):
         _store_receipt(payment, response)

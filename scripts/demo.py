@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -15,6 +16,19 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / "instance" / "demo"
+ROBOT_RUN = '{"id": %d, "code": "linkly_pos_payment", "properties": {"amount": "10.00"}}'
+DEMO_ENV_KEYS = (
+    "APP_ENV",
+    "APP_BASE_URL",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "LINKLY_AUTH_URL",
+    "LINKLY_API_URL",
+    "BITRIX_OAUTH_URL",
+    "BITRIX_CLIENT_ID",
+    "BITRIX_CLIENT_SECRET",
+    "BITRIX_ALLOW_HTTP",
+)
 DEMO_CLIENT_ID = "local.demo0000000000.00000001"
 DEMO_CLIENT_SECRET = "demo-client-secret"  # noqa: S105 - the local simulator's, not a real one
 
@@ -79,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
 
     state = args.state_dir.resolve()
     state.mkdir(parents=True, exist_ok=True)
+    # The simulators keep nothing between runs, so neither does the demo's database.
+    for old in state.glob("bizproc.sqlite3*"):
+        old.unlink()
     py = sys.executable
     linkly = f"http://127.0.0.1:{args.linkly_port}"
     portal = f"http://127.0.0.1:{args.bitrix_port}"
@@ -182,22 +199,35 @@ def main(argv: list[str] | None = None) -> int:
         sup.start("scheduler", [py, "-m", "workers.scheduler"])
         for url in (f"{web}/healthz", f"{linkly}/_sim/", f"{portal}/_sim/"):
             _wait_http(url)
+        member_id, deal_id = _set_up_shop(py, env, portal)
+        robot_run = ROBOT_RUN % deal_id
         pages = {
             "App": f"{web}/",
             "Health": f"{web}/healthz",
             "Virtual PIN pad": f"{linkly}/_sim/pinpad/1",
             "Linkly simulator API": f"{linkly}/_sim/",
             "Bitrix24 portal: install": f"{portal}/install/",
-            "Bitrix24 portal: a deal": f"{portal}/crm/deal/details/1/",
+            "Bitrix24 portal: a deal": f"{portal}/crm/deal/details/{deal_id}/",
             "Bitrix24 simulator API": f"{portal}/_sim/",
         }
         print(f"\nThe demo is running (logs in {state}). Open:")
         for name, url in pages.items():
             print(f"  {name:<22} {url}")
-        print("Linkly sandbox login: username demo, password demo, pair code 123456.")
+        env_file = state / "env"
+        env_file.write_text("".join(f"{k}={env[k]}\n" for k in DEMO_ENV_KEYS))
+        print(f"The app is installed on the simulated portal {member_id}; PIN pad 1 is paired")
+        print(
+            f"as terminal 1 'Front desk', shared by all users. A robot payment on deal {deal_id}:"
+        )
+        print(f"  curl -s -X POST {portal}/_sim/robots/run -H 'Content-Type: application/json' \\")
+        print(f"       -d '{robot_run}'")
+        print(f"then watch the PIN pad and read {portal}/_sim/workflows. From the CLI:")
+        print(f"  set -a; . {env_file}; set +a")
+        print(f"  .venv/bin/flask --app bizproc_app pos pay --portal {member_id} \\")
+        print("       --terminal 1 --amount 10.00")
         if args.check:
             time.sleep(1)  # let a process that fails at start-up exit before the probe
-            return _probe(pages, sup.dead())
+            return _probe(pages, sup.dead()) or _pay_once(portal, robot_run)
         print("Press Ctrl-C to stop.")
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         while not sup.dead():
@@ -208,6 +238,55 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         sup.stop()
+
+
+def _set_up_shop(py: str, env: dict[str, str], portal: str) -> tuple[str, int]:
+    """Install the app, pair PIN pad 1, add an AUD deal; return the member id and deal id."""
+    sent = requests.post(f"{portal}/_sim/install", json={"mode": "event"}, timeout=30).json()
+    if sent.get("status") != 200:
+        raise SystemExit(f"demo: the install failed: {sent.get('response')}")
+    member_id = requests.get(f"{portal}/_sim/state", timeout=10).json()["member_id"]
+    argv = [
+        py,
+        "-m",
+        "flask",
+        "--app",
+        "bizproc_app",
+        "pos",
+        "terminal-pair",
+        "--portal",
+        member_id,
+        "--name",
+        "Front desk",
+        "--username",
+        "demo",
+        "--password",
+        "-",
+        "--pair-code",
+        "123456",
+        "--shared",
+    ]
+    subprocess.run(
+        argv, cwd=ROOT, env=env, input="demo\n", text=True, check=True, stdout=subprocess.DEVNULL
+    )
+    fields = {"title": "Demo: coffee and cake", "opportunity": 10, "currencyId": "AUD"}
+    deal = requests.post(f"{portal}/_sim/deals", json={"fields": fields}, timeout=10).json()
+    return member_id, int(deal.get("id") or deal.get("ID"))
+
+
+def _pay_once(portal: str, robot_run: str) -> int:
+    """Run the robot on the demo deal and wait for the workflow's answer; 0 when approved."""
+    wf = requests.post(f"{portal}/_sim/robots/run", json=json.loads(robot_run), timeout=30).json()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        workflow = requests.get(f"{portal}/_sim/workflows/{wf['id']}", timeout=10).json()
+        if workflow["status"] != "running":
+            values = {k: v for step in workflow["returns"].values() for k, v in step.items()}
+            print(f"check robot payment: {values.get('status')}")
+            return 0 if values.get("status") == "approved" else 1
+        time.sleep(0.5)
+    print("check robot payment: no answer within 60 s")
+    return 1
 
 
 def _probe(pages: dict[str, str], dead: list[str]) -> int:

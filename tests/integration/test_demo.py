@@ -16,9 +16,11 @@ def test_demo_starts_everything_and_serves_its_pages(tmp_path: Path) -> None:
     argv = [sys.executable, "-m", "scripts.demo", "--check", "--state-dir", str(tmp_path)]
     argv += ["--web-port", ports[0], "--linkly-port", ports[1], "--redis-port", ports[2]]
     argv += ["--bitrix-port", ports[3]]
-    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=90)
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=150)
     assert done.returncode == 0, done.stdout + done.stderr
     for page in ("App", "Health", "Virtual PIN pad", "Bitrix24 portal: install"):
         assert f"check {page}: 200" in done.stdout
     assert "exited" not in done.stdout
+    # The demo installs the app, pairs PIN pad 1, and a robot's payment goes through.
+    assert "check robot payment: approved" in done.stdout
     assert (tmp_path / "bizproc.sqlite3").exists()

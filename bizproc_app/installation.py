@@ -22,11 +22,36 @@ from bizproc_app.bitrix import (
 )
 from bizproc_app.config import Config
 from bizproc_app.crypto import SecretBox
-from bizproc_app.models import Portal, Terminal
+from bizproc_app.models import ACTIVE_STATES, Payment, Portal, Terminal
 from bizproc_app.portals import application_token_matches, find_portal, journal
 from bizproc_app.registration import AppUrls, register
 
 log = logging.getLogger(__name__)
+
+
+def purge_idle_secrets(session: Session, portal_id: int) -> int:
+    """Delete the Linkly secrets of the portal's terminals that no open payment still needs.
+
+    A payment in flight or unknown needs its terminal's secret for the recovery GET; the sweep
+    deletes the rest once those payments end. Returns how many secrets were kept.
+    """
+    busy = set(
+        session.scalars(
+            select(Payment.terminal_id).where(
+                Payment.portal_id == portal_id, Payment.state.in_(ACTIVE_STATES)
+            )
+        )
+    )
+    kept = 0
+    for terminal in session.scalars(
+        select(Terminal).where(Terminal.portal_id == portal_id, Terminal.secret_enc.is_not(None))
+    ):
+        if terminal.id in busy:
+            kept += 1
+        else:
+            terminal.secret_enc = None
+            journal(session, "terminal.secret_deleted", portal=portal_id, subject=str(terminal.id))
+    return kept
 
 
 class LifecycleRejected(Exception):
@@ -99,12 +124,14 @@ class Lifecycle:
         portal.clear_tokens()
         portal.installed = False
         portal.uninstalled_at = datetime.now(UTC)
-        # No payment can be in flight before the payment pipeline exists; it adds that check.
-        for terminal in self.session.scalars(
-            select(Terminal).where(Terminal.portal_id == portal.id)
-        ):
-            terminal.secret_enc = None
-        journal(self.session, "bitrix.uninstalled", portal=portal, subject=member_id)
+        kept = purge_idle_secrets(self.session, portal.id)
+        journal(
+            self.session,
+            "bitrix.uninstalled",
+            portal=portal,
+            subject=member_id,
+            secrets_kept_for_payments_in_flight=kept,
+        )
         self.session.commit()
         return portal
 

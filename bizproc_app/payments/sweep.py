@@ -11,7 +11,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bizproc_app.config import Config
-from bizproc_app.models import HandlerCall, Payment
+from bizproc_app.installation import purge_idle_secrets
+from bizproc_app.models import HandlerCall, Payment, Portal, Terminal
 from bizproc_app.payments import states
 from bizproc_app.portals import journal
 
@@ -43,7 +44,20 @@ class Sweep:
         self._open(now, done)
         self._reports(done)
         self._calls(now, done)
+        self._uninstalled(done)
         return done
+
+    def _uninstalled(self, done: Counter[str]) -> None:
+        """Delete secrets kept after an uninstall once their payments have ended."""
+        for portal_id in self.session.scalars(
+            select(Terminal.portal_id)
+            .join(Portal, Portal.id == Terminal.portal_id)
+            .where(Portal.uninstalled_at.is_not(None), Terminal.secret_enc.is_not(None))
+            .distinct()
+        ):
+            if purge_idle_secrets(self.session, portal_id) == 0:
+                done["secrets_purged"] += 1
+            self.session.commit()
 
     def _queued(self, now, done: Counter[str]) -> None:  # type: ignore[no-untyped-def]
         too_old = now - timedelta(seconds=self.cfg.TERMINAL_BUSY_WAIT_SECONDS)

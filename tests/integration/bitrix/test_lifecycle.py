@@ -203,3 +203,44 @@ def test_every_lifecycle_step_is_journaled(served_app, ctl) -> None:  # type: ig
         )
     assert kinds["bitrix.install"] == 1 and kinds["bitrix.update"] == 1
     assert kinds["bitrix.registered"] == 2 and kinds["bitrix.uninstalled"] == 1
+
+
+class _NoJobs:
+    def send_next(self, terminal_id: int) -> None: ...
+    def recover(self, payment_id: str) -> None: ...
+    def report(self, payment_id: str) -> None: ...
+    def call(self, call_id: int) -> None: ...
+
+
+def test_uninstall_keeps_a_secret_a_payment_in_flight_needs_until_it_ends(served_app, ctl) -> None:  # type: ignore[no-untyped-def]
+    from bizproc_app.models import Payment
+    from bizproc_app.payments.sweep import Sweep
+
+    ctl("POST", "install", {"mode": "event"})
+    with served_app.app_context():
+        portal = db.session.scalar(select(Portal))
+        busy, idle = Terminal(portal=portal, name="Busy"), Terminal(portal=portal, name="Idle")
+        for terminal in (busy, idle):
+            terminal.set_secret(secrets.box, f"secret-of-{terminal.name}")
+        db.session.add_all([busy, idle])
+        db.session.flush()
+        payment = Payment(
+            portal_id=portal.id,
+            terminal_id=busy.id,
+            kind="purchase",
+            amount_cents=1000,
+            currency="AUD",
+            state="in_progress",
+            source="cli",
+        )
+        db.session.add(payment)
+        db.session.commit()
+        ids = (busy.id, idle.id, payment.id)
+    ctl("POST", "app/uninstall", {})
+    with served_app.app_context():
+        assert db.session.get(Terminal, ids[0]).secret_enc is not None  # still needed
+        assert db.session.get(Terminal, ids[1]).secret_enc is None
+        db.session.get(Payment, ids[2]).state = "approved"
+        db.session.commit()
+        Sweep(served_app.config["APP_CONFIG"], db.session, _NoJobs()).run()
+        assert db.session.get(Terminal, ids[0]).secret_enc is None

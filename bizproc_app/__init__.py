@@ -15,6 +15,7 @@ def create_app(config: Config | None = None) -> Flask:
     from flask import Flask
 
     from bizproc_app import (
+        api_views,
         cli,
         handler_views,
         health,
@@ -22,6 +23,7 @@ def create_app(config: Config | None = None) -> Flask:
         lifecycle_views,
         linkly_views,
         placement_views,
+        settings_views,
     )
     from bizproc_app.extensions import db, redis_conn, secrets
     from bizproc_app.web import refuse_framing
@@ -31,7 +33,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.update(APP_CONFIG=cfg, SECRET_KEY=cfg.SECRET_KEY, TESTING=cfg.APP_ENV == "testing")
     for ext in (db, redis_conn, secrets):
         ext.init_app(app)
-    for module in (health, home, lifecycle_views, handler_views, linkly_views, placement_views):
+    blueprints = (health, home, lifecycle_views, handler_views, linkly_views, placement_views)
+    for module in (*blueprints, api_views, settings_views):
         app.register_blueprint(module.bp)
     app.after_request(refuse_framing)
     cli.init_app(app)

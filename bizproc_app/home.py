@@ -8,6 +8,14 @@ from flask.typing import ResponseReturnValue
 bp = Blueprint("home", __name__)
 
 
+@bp.post("/")
+def app_page() -> ResponseReturnValue:
+    """The app's own page inside Bitrix24 (PLACEMENT=DEFAULT): the settings, for admins."""
+    from bizproc_app.placement_views import placement
+
+    return placement()
+
+
 @bp.get("/")
 def index() -> ResponseReturnValue:
     """Show the app's name, its health link and the configured Linkly hosts."""

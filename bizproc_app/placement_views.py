@@ -1,36 +1,132 @@
-"""Placement pages (deal and invoice tabs, the deal toolbar): a placeholder until the UI lands."""
+"""The frame pages: verify who opened them, then boot the payment screen or the settings."""
 
 from __future__ import annotations
 
 import json
+import logging
+import secrets as token_secrets
 
-from flask import Blueprint, make_response, render_template, request
+import requests
+from flask import Blueprint, current_app, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 
-from bizproc_app.extensions import db, secrets
+from bizproc_app.assets import AssetsMissing, entry
+from bizproc_app.bitrix import (
+    BitrixClient,
+    BitrixError,
+    LeakyBucket,
+    MemoryTokenStore,
+    OAuthClient,
+    PortalTokens,
+    TokenRefresher,
+)
+from bizproc_app.clients import bitrix_settings
+from bizproc_app.extensions import db, redis_conn, secrets
+from bizproc_app.frame import FrameUser, issue
 from bizproc_app.portals import application_token_matches, find_portal
 from bizproc_app.web import error, frame_ancestors
 
 bp = Blueprint("placement", __name__, url_prefix="/bitrix")
+log = logging.getLogger(__name__)
+
+DEAL_PLACEMENTS = ("CRM_DEAL_DETAIL_TAB", "CRM_DEAL_DETAIL_TOOLBAR")
+INVOICE_PLACEMENTS = ("CRM_SMART_INVOICE_DETAIL_TAB", "CRM_SMART_INVOICE_DETAIL_TOOLBAR")
+
+
+def _who(portal, access: str, refresh: str) -> FrameUser:  # type: ignore[no-untyped-def]
+    """Ask the portal (its stored endpoint, the user's own token) who this is."""
+    settings = bitrix_settings(current_app.config["APP_CONFIG"])
+    store = MemoryTokenStore({portal.member_id: PortalTokens(access, refresh, 0)})
+    http = requests.Session()
+    client = BitrixClient(
+        settings,
+        member_id=portal.member_id,
+        client_endpoint=portal.client_endpoint,
+        token_store=store,
+        refresher=TokenRefresher(OAuthClient(settings, session=http), store, redis_conn.client),
+        bucket=LeakyBucket(redis_conn.client),
+        session=http,
+    )
+    found = client.batch({"me": ("user.current", {}), "admin": ("user.admin", {})})
+    if found.errors or not isinstance(found.results.get("me"), dict):
+        raise BitrixError("USER_UNKNOWN", "user.current failed")
+    me = found.results["me"]
+    name = " ".join(str(me.get(k) or "") for k in ("NAME", "LAST_NAME")).strip()
+    admin = found.results.get("admin") in (True, 1, "1", "Y", "true")
+    return FrameUser(portal.id, int(me["ID"]), name or f"User {me['ID']}", admin)
 
 
 @bp.post("/placement")
 def placement() -> ResponseReturnValue:
-    """Show which placement and entity opened the page; the payment screen replaces this."""
-    portal = find_portal(db.session, request.form.get("member_id", ""))
-    if not application_token_matches(
-        portal, request.form.get("APPLICATION_TOKEN", ""), secrets.box
-    ):
+    """Every placement and the app's own page (DEFAULT) land here."""
+    form = request.form
+    portal = find_portal(db.session, form.get("member_id", ""))
+    if not application_token_matches(portal, form.get("APPLICATION_TOKEN", ""), secrets.box):
         return error(401, "unknown portal or wrong application token")
     assert portal is not None
+    if not form.get("AUTH_ID"):
+        return error(401, "the frame POST carries no AUTH_ID")
     try:
-        options = json.loads(request.form.get("PLACEMENT_OPTIONS") or "{}")
+        user = _who(portal, form["AUTH_ID"], form.get("REFRESH_ID", ""))
+    except BitrixError as exc:
+        log.info("placement: user.current refused (%s)", exc.code)
+        return error(401, "Bitrix24 did not confirm who you are: reopen the tab.")
+    name = form.get("PLACEMENT", "DEFAULT").upper()
+    try:
+        options = json.loads(form.get("PLACEMENT_OPTIONS") or "{}")
     except ValueError:
         options = {}
-    entity = options.get("ID") or options.get("ENTITY_ID") if isinstance(options, dict) else None
+    options = options if isinstance(options, dict) else {}
+    raw_id = options.get("ID") or options.get("ENTITY_ID") or ""
+    entity_id = int(raw_id) if str(raw_id).isdigit() else None
+    if name == "DEFAULT":
+        if not user.admin:
+            return _page(portal, user, "denied", name, None, 403)
+        return _page(portal, user, "settings", name, None, 200)
+    if name in DEAL_PLACEMENTS and entity_id:
+        return _page(portal, user, "payment", name, {"type": "deal", "id": entity_id}, 200)
+    if name in INVOICE_PLACEMENTS and entity_id:
+        return _page(portal, user, "payment", name, {"type": "invoice", "id": entity_id}, 200)
+    return error(400, f"nothing to show for placement {name}")
+
+
+def _page(portal, user: FrameUser, page: str, placement: str, entity, status: int):  # type: ignore[no-untyped-def]
+    nonce = token_secrets.token_urlsafe(16)
+    boot = {
+        "token": issue(user),
+        "page": page,
+        "placement": placement,
+        "entity": entity,
+        "user": {
+            "id": user.user_id,
+            "name": user.name,
+            "admin": user.admin,
+            "can_refund": user.can_refund(),
+        },
+        "apiBase": "/api",
+    }
+    try:
+        scripts, styles = entry(page) if page != "denied" else ([], [])
+    except AssetsMissing as exc:
+        log.error("%s", exc)
+        scripts, styles = [], []
     html = render_template(
-        "placement.html", placement=request.form.get("PLACEMENT", ""), entity=str(entity or "")
+        "frame.html", boot=boot, page=page, scripts=scripts, styles=styles, nonce=nonce
     )
-    response = make_response(html)
-    response.headers["Content-Security-Policy"] = frame_ancestors(portal.domain)
+    response = make_response(html, status)
+    portal_origin = portal.client_endpoint.removesuffix("/rest/")
+    response.headers["Content-Security-Policy"] = "; ".join(
+        [
+            frame_ancestors(portal.domain),
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            "style-src 'self' 'unsafe-inline'",
+            f"connect-src 'self' {portal_origin}",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'none'",
+        ]
+    )
+    response.headers["Cache-Control"] = "no-store"
     return response

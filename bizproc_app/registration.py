@@ -86,8 +86,8 @@ def plan(current: dict[str, Any], urls: AppUrls, auth_user_id: int) -> dict[str,
     return commands
 
 
-def register(client: BitrixClient, urls: AppUrls, auth_user_id: int) -> dict[str, Any]:
-    """Read what is registered, then add what is missing and update what differs (2 requests)."""
+def current(client: BitrixClient) -> dict[str, Any]:
+    """What the portal has registered for this app (one batch)."""
     read = client.batch(
         {
             "robot": ("bizproc.robot.list", {}),
@@ -98,7 +98,26 @@ def register(client: BitrixClient, urls: AppUrls, auth_user_id: int) -> dict[str
     )
     if read.errors:
         raise next(iter(read.errors.values()))
-    commands = plan(read.results, urls, auth_user_id)
+    return read.results
+
+
+def status(client: BitrixClient, urls: AppUrls, auth_user_id: int) -> dict[str, Any]:
+    """For the settings page: what is registered and what is missing (updates not counted)."""
+    found = current(client)
+    missing = sorted(k for k in plan(found, urls, auth_user_id) if not k.startswith("upd_"))
+    return {
+        "ok": not missing,
+        "missing": missing,
+        "robots": sorted(found.get("robot") or []),
+        "activities": sorted(found.get("activity") or []),
+        "placements": sorted({str(r.get("placement")) for r in _rows(found.get("placements"))}),
+        "events": sorted({str(r.get("event")).upper() for r in _rows(found.get("events"))}),
+    }
+
+
+def register(client: BitrixClient, urls: AppUrls, auth_user_id: int) -> dict[str, Any]:
+    """Read what is registered, then add what is missing and update what differs (2 requests)."""
+    commands = plan(current(client), urls, auth_user_id)
     if not commands:
         return {"changed": []}
     written = client.batch(commands)

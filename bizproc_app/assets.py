@@ -1,0 +1,34 @@
+"""Find the Vite-built assets of a front-end entry through Vite's manifest."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+DIST = Path(__file__).resolve().parent / "static" / "dist"
+MANIFEST = DIST / ".vite" / "manifest.json"
+
+
+class AssetsMissing(RuntimeError):
+    """The front-end has not been built (run `make assets`)."""
+
+
+@lru_cache(maxsize=4)
+def _manifest(mtime: float) -> dict[str, dict]:  # type: ignore[type-arg]
+    return json.loads(MANIFEST.read_text())
+
+
+def entry(name: str) -> tuple[list[str], list[str]]:
+    """Return (scripts, stylesheets) URLs under /static/dist/ for the entry named `name`."""
+    if not MANIFEST.exists():
+        raise AssetsMissing("the front-end is not built: run `make assets`")
+    manifest = _manifest(MANIFEST.stat().st_mtime)
+    key = next((k for k, v in manifest.items() if v.get("isEntry") and Path(k).stem == name), None)
+    if key is None:
+        raise AssetsMissing(f"no front-end entry named {name!r} in the Vite manifest")
+    chunk = manifest[key]
+    css = list(chunk.get("css", []))
+    for imported in chunk.get("imports", []):
+        css += manifest.get(imported, {}).get("css", [])
+    return [f"/static/dist/{chunk['file']}"], [f"/static/dist/{c}" for c in dict.fromkeys(css)]

@@ -1,0 +1,125 @@
+"""How payments and invoices look to the clerk's screen (the JSON of docs/ui-api.md)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bizproc_app.models import Payment, Terminal
+from bizproc_app.payments import states
+
+RUNNING = ("queued", "sending", "in_progress")
+
+
+def amount(cents: int | None) -> str | None:
+    """Cents as "10.00"."""
+    return None if cents is None else f"{Decimal(cents) / 100:.2f}"
+
+
+def queue_position(session: Session, payment: Payment) -> int | None:
+    """How many payments are ahead of a queued one on its terminal."""
+    if payment.state != "queued":
+        return None
+    ahead = session.scalar(
+        select(func.count()).where(
+            Payment.terminal_id == payment.terminal_id,
+            Payment.state == "queued",
+            Payment.created_at < payment.created_at,
+        )
+    )
+    terminal = session.get(Terminal, payment.terminal_id)
+    busy = terminal is not None and terminal.active_payment_id not in (None, payment.id)
+    return int(ahead or 0) + (1 if busy else 0)
+
+
+def message(payment: Payment, position: int | None) -> str:
+    """One line saying where the payment stands and, if needed, what to do."""
+    result = payment.result or {}
+    lines = (payment.display or {}).get("lines") or []
+    if payment.state == "queued":
+        return (
+            f"Waiting for the terminal ({position} ahead)"
+            if position
+            else "Sending to the terminal"
+        )
+    if payment.state == "sending":
+        return "Sending to the terminal"
+    if payment.state == "in_progress":
+        return " ".join(lines) or "Follow the prompts on the terminal"
+    if payment.state == "approved":
+        return "Approved"
+    if payment.state == "declined":
+        return f"Declined: {result.get('response_text') or 'by the bank'}"
+    if payment.state == "cancelled":
+        return "Cancelled: nothing was charged"
+    if payment.state == "failed":
+        return f"Failed, nothing was charged: {payment.error}"
+    return (
+        "Unknown: we are checking with Linkly. Do not charge the card again; check the PIN pad "
+        "or its last receipt. This screen updates when the result is known."
+    )
+
+
+def refundable(session: Session, payment: Payment) -> str | None:
+    """What can still be refunded of an approved purchase."""
+    if payment.kind != "purchase" or payment.state != "approved":
+        return None
+    return amount(states.refundable_cents(session, payment))
+
+
+def payment_view(session: Session, payment: Payment) -> dict[str, Any]:
+    """The Payment object of the API."""
+    terminal = session.get(Terminal, payment.terminal_id)
+    result = payment.result or {}
+    display = payment.display or None
+    position = queue_position(session, payment)
+    created = states.aware(payment.created_at)
+    end = states.aware(payment.finished_at) or states.now()
+    return {
+        "id": payment.id,
+        "kind": payment.kind,
+        "state": payment.state,
+        "amount": amount(payment.amount_cents),
+        "currency": payment.currency,
+        "terminal": {"id": terminal.id, "name": terminal.name} if terminal else None,
+        "created_at": created.isoformat() if created else None,
+        "elapsed_seconds": int((end - created).total_seconds()) if created else 0,
+        "queue_position": position,
+        "display": {k: display.get(k) for k in ("lines", "cancel", "yes", "no", "ok", "input")}
+        if display and payment.state in RUNNING
+        else None,
+        "result": {
+            "response_code": result.get("response_code"),
+            "response_text": result.get("response_text"),
+            "card_type": result.get("card_type"),
+            "account_type": result.get("account"),
+            "masked_pan": result.get("pan"),
+            "auth_code": result.get("auth_code"),
+            "rrn": result.get("rrn"),
+        }
+        if result
+        else None,
+        "receipt": payment.receipt or "",
+        "error": payment.error or "",
+        "can_cancel": payment.state == "queued"
+        or (payment.state == "in_progress" and bool((display or {}).get("cancel"))),
+        "refundable": refundable(session, payment),
+        "message": message(payment, position),
+    }
+
+
+def invoice_status(session: Session, latest: Payment | None, paid_in_crm: bool) -> str:
+    """unpaid, in_progress, paid, partly_refunded, refunded or unknown."""
+    if latest is None or latest.state in ("declined", "cancelled", "failed"):
+        return "paid" if paid_in_crm else "unpaid"
+    if latest.state in RUNNING:
+        return "in_progress"
+    if latest.state == "unknown":
+        return "unknown"
+    left = states.refundable_cents(session, latest)
+    if left <= 0:
+        return "refunded"
+    return "partly_refunded" if left < latest.amount_cents else "paid"

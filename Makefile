@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SDK := bizproc_app/static/vendor/b24jssdk.min.js
 
 .DEFAULT_GOAL := help
-.PHONY: help venv assets demo test lint fmt clean
+.PHONY: help venv assets demo test fuzz lint fmt clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -35,6 +35,10 @@ test: $(STAMP) $(SDK) ## Run the linters and the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+fuzz: $(STAMP) $(SDK) ## Run the bad-input campaign: FUZZ_EXAMPLES (default 3000) cases per endpoint
+	@scripts/ensure-redis.sh
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-3000} $(BIN)/pytest -q tests/fuzz
 
 lint: $(STAMP) ## Run the linters only
 	$(BIN)/ruff check .

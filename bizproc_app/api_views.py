@@ -71,6 +71,11 @@ def _invalid(exc: ValidationError) -> ResponseReturnValue:
     return error(400, "Please correct the highlighted fields.", exc.messages)  # type: ignore[arg-type]
 
 
+@bp.errorhandler(LookupError)
+def _not_found(exc: LookupError) -> ResponseReturnValue:
+    return error(404, str(exc) or "Not found in Bitrix24.")
+
+
 @bp.errorhandler(BitrixError)
 def _bitrix_down(exc: BitrixError) -> ResponseReturnValue:
     return error(502, f"Bitrix24 did not answer as expected ({exc.code or 'error'}); try again.")

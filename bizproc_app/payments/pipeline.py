@@ -48,8 +48,11 @@ def notify_hash(secret: str) -> str:
 
 
 def authorization_matches(payment: Payment, header: str) -> bool:
-    """Compare a notification's Authorization header with the stored hash, in constant time."""
-    token = header.removeprefix("Bearer ").strip() if header else ""
+    """Compare a notification's Authorization header with the stored hash, in constant time.
+
+    We hand Linkly "Bearer <secret>" and it sends that back verbatim: nothing else is accepted.
+    """
+    token = header[len("Bearer ") :] if header and header.startswith("Bearer ") else ""
     expected = payment.notify_hash or ""
     return hmac.compare_digest(notify_hash(token), expected) and bool(token) and bool(expected)
 

@@ -1,0 +1,112 @@
+"""Fuzzing fixtures: an installed portal, a terminal, a running payment, frame tokens."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+import requests
+from hypothesis import HealthCheck, settings
+from sqlalchemy import func, select
+
+from bizproc_app.extensions import db, secrets
+from bizproc_app.frame import FrameUser, issue
+from bizproc_app.models import HandlerCall, JournalEntry, Payment, Portal, Terminal
+from bizproc_app.payments.pipeline import notify_hash
+from tests.bitrix_fixtures import CLIENT_ID, CLIENT_SECRET
+
+# CI runs a short seeded campaign; `make fuzz` runs thousands of cases per endpoint.
+settings.register_profile(
+    "ci",
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")),
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile("ci")
+
+APP_TOKEN = "a" * 32
+OTHER_TOKEN = "b" * 32
+NOTIFY_SECRET = "notify-secret-of-the-running-payment"
+
+
+@pytest.fixture
+def fuzz_app(make_app, b24):  # type: ignore[no-untyped-def]
+    """The app with two portals (A installed with a terminal and a running payment, B too)."""
+    app = make_app(
+        BITRIX_OAUTH_URL=b24.urls["oauth"],
+        BITRIX_CLIENT_ID=CLIENT_ID,
+        BITRIX_CLIENT_SECRET=CLIENT_SECRET,
+        BITRIX_ALLOW_HTTP=True,
+    )
+    state = b24.portal
+    issued = requests.post(
+        f"{b24.urls['control'].rstrip('/')}/token", json={"user_id": 1}, timeout=10
+    ).json()
+    with app.app_context():
+        made = {}
+        for name, member, token in (
+            ("a", state.member_id, APP_TOKEN),
+            ("b", "b" * 32, OTHER_TOKEN),
+        ):
+            portal = Portal(
+                member_id=member,
+                domain=state.domain,
+                client_endpoint=state.client_endpoint,
+                installed=True,
+                auth_user_id=1,
+            )
+            portal.set_tokens(
+                secrets.box, access=issued["access_token"], refresh=issued["refresh_token"]
+            )
+            portal.application_token_enc = secrets.box.encrypt(token)
+            db.session.add(portal)
+            db.session.flush()
+            terminal = Terminal(portal=portal, name=f"T{name}", shared=True)
+            terminal.set_secret(secrets.box, "linkly-secret")
+            db.session.add(terminal)
+            db.session.flush()
+            made[name] = (portal.id, terminal.id)
+        payment = Payment(
+            portal_id=made["a"][0],
+            terminal_id=made["a"][1],
+            kind="purchase",
+            amount_cents=1000,
+            currency="AUD",
+            state="in_progress",
+            source="cli",
+            session_id="0" * 32,
+            txn_ref="FUZZREF000000001",
+            notify_hash=notify_hash(NOTIFY_SECRET),
+        )
+        db.session.add(payment)
+        db.session.commit()
+        app.config["FUZZ"] = {
+            "member": state.member_id,
+            "payment_id": payment.id,
+            "token_a": issue(FrameUser(made["a"][0], 1, "Admin", True)),
+            "token_clerk": issue(FrameUser(made["a"][0], 2, "Clerk", False)),
+            "token_b": issue(FrameUser(made["b"][0], 1, "Other admin", True)),
+        }
+    return app
+
+
+def counts(app) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Rows that bad input must never add (journal lines excepted), and the payment's state."""
+    with app.app_context():
+        db.session.expire_all()
+        return {
+            "payments": db.session.scalar(select(func.count()).select_from(Payment)),
+            "calls": db.session.scalar(select(func.count()).select_from(HandlerCall)),
+            "states": sorted(db.session.scalars(select(Payment.state))),
+            "journal": db.session.scalar(select(func.count()).select_from(JournalEntry)),
+        }
+
+
+def clear_4xx(resp) -> None:  # type: ignore[no-untyped-def]
+    """A bad request gets a 4xx with a JSON error naming the problem; never a 5xx."""
+    assert resp.status_code < 500, (resp.status_code, resp.get_data(as_text=True)[:300])
+    if resp.status_code >= 400 and resp.mimetype == "application/json":
+        body = resp.get_json()
+        assert isinstance(body, dict) and isinstance(body.get("error"), str) and body["error"]

@@ -4,9 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SDK := bizproc_app/static/vendor/b24jssdk.min.js
+FRONTEND := bizproc_app/static/dist/.vite/manifest.json
+FRONTEND_SRC := $(shell find frontend -type f -not -path '*/node_modules/*' 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv assets demo test fuzz lint fmt clean
+.PHONY: help venv assets frontend demo test fuzz lint fmt clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -19,18 +21,28 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP) ## Create the virtualenv and install the dependencies
 
-$(SDK): package.json package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(SDK): node_modules/.package-lock.json
 	mkdir -p $(dir $(SDK))
 	cp node_modules/@bitrix24/b24jssdk/dist/umd/index.min.js $(SDK)
 
-assets: $(SDK) ## Install the front-end packages from npm and copy what the pages serve
+# The Vue pages (payment screen, settings) built by Vite into bizproc_app/static/dist; Flask finds
+# the entries in dist/.vite/manifest.json under "frontend/src/payment.ts" and "frontend/src/settings.ts".
+$(FRONTEND): node_modules/.package-lock.json $(FRONTEND_SRC)
+	npm run build --silent
 
-demo: $(STAMP) $(SDK) ## Run the product: Redis, SQLite, web, worker and the simulators
+frontend: $(FRONTEND) ## Build the Vue pages into bizproc_app/static/dist
+
+assets: $(SDK) $(FRONTEND) ## Install the front-end packages from npm, copy the SDK and build the pages
+
+demo: $(STAMP) $(SDK) $(FRONTEND) ## Run the product: Redis, SQLite, web, worker and the simulators
 	@scripts/ensure-redis.sh
 	@$(BIN)/python -m scripts.demo
 
-test: $(STAMP) $(SDK) ## Run the linters and the whole test suite
+test: $(STAMP) $(SDK) $(FRONTEND) ## Run the linters and the whole test suite
 	@scripts/ensure-redis.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -49,4 +61,4 @@ fmt: $(STAMP) ## Format the code and apply safe lint fixes
 	$(BIN)/ruff format .
 
 clean: ## Remove the virtualenv and the demo's state
-	rm -rf $(VENV) instance/demo node_modules bizproc_app/static/vendor
+	rm -rf $(VENV) instance/demo node_modules bizproc_app/static/vendor bizproc_app/static/dist

@@ -27,8 +27,17 @@ def entry(name: str) -> tuple[list[str], list[str]]:
     key = next((k for k, v in manifest.items() if v.get("isEntry") and Path(k).stem == name), None)
     if key is None:
         raise AssetsMissing(f"no front-end entry named {name!r} in the Vite manifest")
-    chunk = manifest[key]
-    css = list(chunk.get("css", []))
-    for imported in chunk.get("imports", []):
-        css += manifest.get(imported, {}).get("css", [])
-    return [f"/static/dist/{chunk['file']}"], [f"/static/dist/{c}" for c in dict.fromkeys(css)]
+    css: list[str] = []
+    seen: set[str] = set()
+
+    def collect(name: str) -> None:  # an entry's CSS, then that of every chunk it imports
+        if name in seen or name not in manifest:
+            return
+        seen.add(name)
+        css.extend(manifest[name].get("css", []))
+        for imported in manifest[name].get("imports", []):
+            collect(imported)
+
+    collect(key)
+    scripts = [f"/static/dist/{manifest[key]['file']}"]
+    return scripts, [f"/static/dist/{c}" for c in dict.fromkeys(css)]

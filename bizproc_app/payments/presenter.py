@@ -85,6 +85,13 @@ def payment_view(session: Session, payment: Payment) -> dict[str, Any]:
         "amount": amount(payment.amount_cents),
         "currency": payment.currency,
         "terminal": {"id": terminal.id, "name": terminal.name} if terminal else None,
+        "target": {"kind": "invoice", "id": payment.invoice_id}
+        if payment.invoice_id
+        else {"kind": "order_payment", "id": payment.order_payment_id}
+        if payment.order_payment_id
+        else {"kind": "deal", "id": payment.deal_id}
+        if payment.deal_id
+        else None,
         "created_at": created.isoformat() if created else None,
         "elapsed_seconds": int((end - created).total_seconds()) if created else 0,
         "queue_position": position,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -16,7 +15,20 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / "instance" / "demo"
-ROBOT_RUN = '{"id": %d, "code": "linkly_pos_payment", "properties": {"amount": "10.00"}}'
+DEMO_GUIDE = """
+The app is installed on the simulated portal; PIN pad 1 is paired as terminal 1, 'Front desk',
+assigned to Anna (1) and Bob (2). Deal {deal} has two invoices. Try:
+  - in the deal's "POS payments" tab, Send Payment on an invoice and watch the PIN pad;
+  - a decline: Add Invoice with an amount ending in .51; a cancel: press Cancel while it asks
+    for the card (the virtual cardholder answers after 8 seconds);
+  - Refund part of a paid invoice (Anna is an admin; Bob needs refund rights from Settings);
+  - the workflow: move the deal to "In progress" (EXECUTING): the robot charges the deal and,
+    once approved, moves it to WON:
+      curl -s -X POST {portal}/_sim/deals/{deal}/move -H 'Content-Type: application/json' \\
+           -d '{{"stage_id": "EXECUTING"}}'
+  - the support CLI:  set -a; . {env}; set +a
+      .venv/bin/flask --app bizproc_app pos pay --portal {member} --terminal 1 --amount 10.00
+Press Ctrl-C to stop."""
 DEMO_ENV_KEYS = (
     "APP_ENV",
     "APP_BASE_URL",
@@ -156,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
                 "--pair-code",
                 "123456",
                 "--cardholder-delay",
-                "4",
+                "8",
                 "--pair-code-ttl",
                 "86400",
                 "--allow-http",
@@ -200,35 +212,24 @@ def main(argv: list[str] | None = None) -> int:
         for url in (f"{web}/healthz", f"{linkly}/_sim/", f"{portal}/_sim/"):
             _wait_http(url)
         member_id, deal_id = _set_up_shop(py, env, portal)
-        robot_run = ROBOT_RUN % deal_id
         pages = {
-            "App": f"{web}/",
-            "Health": f"{web}/healthz",
+            "The deal (as Anna, admin)": f"{portal}/crm/deal/details/{deal_id}/?user=1",
+            "The deal (as Bob, cashier)": f"{portal}/crm/deal/details/{deal_id}/?user=2",
+            "Settings (admins)": f"{portal}/app/?user=1",
             "Virtual PIN pad": f"{linkly}/_sim/pinpad/1",
+            "App health": f"{web}/healthz",
             "Linkly simulator API": f"{linkly}/_sim/",
-            "Bitrix24 portal: install": f"{portal}/install/",
-            "Bitrix24 portal: a deal": f"{portal}/crm/deal/details/{deal_id}/",
             "Bitrix24 simulator API": f"{portal}/_sim/",
         }
-        print(f"\nThe demo is running (logs in {state}). Open:")
-        for name, url in pages.items():
-            print(f"  {name:<22} {url}")
         env_file = state / "env"
         env_file.write_text("".join(f"{k}={env[k]}\n" for k in DEMO_ENV_KEYS))
-        print(f"The app is installed on the simulated portal {member_id}; PIN pad 1 is paired")
-        print(
-            f"as terminal 1 'Front desk', shared by all users. A robot payment on deal {deal_id}:"
-        )
-        print(f"  curl -s -X POST {portal}/_sim/robots/run -H 'Content-Type: application/json' \\")
-        print(f"       -d '{robot_run}'")
-        print(f"then watch the PIN pad and read {portal}/_sim/workflows. From the CLI:")
-        print(f"  set -a; . {env_file}; set +a")
-        print(f"  .venv/bin/flask --app bizproc_app pos pay --portal {member_id} \\")
-        print("       --terminal 1 --amount 10.00")
+        print(f"\nThe demo is running (logs in {state}). Open:")
+        for name, url in pages.items():
+            print(f"  {name:<28} {url}")
+        print(DEMO_GUIDE.format(deal=deal_id, portal=portal, env=env_file, member=member_id))
         if args.check:
             time.sleep(1)  # let a process that fails at start-up exit before the probe
-            return _probe(pages, sup.dead()) or _pay_once(portal, robot_run)
-        print("Press Ctrl-C to stop.")
+            return _probe(pages, sup.dead()) or _pay_once(portal, deal_id)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         while not sup.dead():
             time.sleep(1)
@@ -264,28 +265,60 @@ def _set_up_shop(py: str, env: dict[str, str], portal: str) -> tuple[str, int]:
         "-",
         "--pair-code",
         "123456",
-        "--shared",
+        "--user",
+        "1",
+        "--user",
+        "2",
     ]
     subprocess.run(
         argv, cwd=ROOT, env=env, input="demo\n", text=True, check=True, stdout=subprocess.DEVNULL
     )
-    fields = {"title": "Demo: coffee and cake", "opportunity": 10, "currencyId": "AUD"}
+    fields = {
+        "title": "Demo: coffee and cake",
+        "opportunity": 10,
+        "currencyId": "AUD",
+        "assignedById": 1,
+    }
     deal = requests.post(f"{portal}/_sim/deals", json={"fields": fields}, timeout=10).json()
-    return member_id, int(deal.get("id") or deal.get("ID"))
+    deal_id = int(deal.get("id") or deal.get("ID"))
+    for title, amount in (("Consultation", 120), ("Deposit", 45.5)):
+        invoice = {"title": title, "opportunity": amount, "currencyId": "AUD"}
+        requests.post(
+            f"{portal}/_sim/invoices", json={"fields": invoice, "deal_id": deal_id}, timeout=10
+        )
+    # The workflow: on "In progress" (EXECUTING) charge the deal, and move it to WON if approved.
+    automation = f"{portal}/_sim/automation"
+    requests.post(
+        automation,
+        json={"stage_id": "EXECUTING", "code": "linkly_pos_payment", "properties": {}},
+        timeout=10,
+    )
+    requests.post(
+        automation,
+        json={
+            "builtin": "change_stage",
+            "stage_id": "EXECUTING",
+            "target_stage": "WON",
+            "condition": {"status": "approved"},
+        },
+        timeout=10,
+    )
+    return member_id, deal_id
 
 
-def _pay_once(portal: str, robot_run: str) -> int:
-    """Run the robot on the demo deal and wait for the workflow's answer; 0 when approved."""
-    wf = requests.post(f"{portal}/_sim/robots/run", json=json.loads(robot_run), timeout=30).json()
-    deadline = time.monotonic() + 60
+def _pay_once(portal: str, deal_id: int) -> int:
+    """Move the demo deal to the robot's stage; 0 once the workflow paid and moved it to WON."""
+    requests.post(f"{portal}/_sim/deals/{deal_id}/move", json={"stage_id": "EXECUTING"}, timeout=30)
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        workflow = requests.get(f"{portal}/_sim/workflows/{wf['id']}", timeout=10).json()
-        if workflow["status"] != "running":
-            values = {k: v for step in workflow["returns"].values() for k, v in step.items()}
-            print(f"check robot payment: {values.get('status')}")
-            return 0 if values.get("status") == "approved" else 1
+        crm = requests.get(f"{portal}/_sim/crm", timeout=10).json()
+        deal = next(d for d in crm["deals"] if int(d.get("id") or d.get("ID")) == deal_id)
+        stage = deal.get("stageId") or deal.get("STAGE_ID")
+        if stage == "WON":
+            print("check robot payment: approved, deal moved to WON")
+            return 0
         time.sleep(0.5)
-    print("check robot payment: no answer within 60 s")
+    print(f"check robot payment: the deal is still at {stage} after 90 s")
     return 1
 
 

@@ -18,9 +18,10 @@ def test_demo_starts_everything_and_serves_its_pages(tmp_path: Path) -> None:
     argv += ["--bitrix-port", ports[3]]
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=150)
     assert done.returncode == 0, done.stdout + done.stderr
-    for page in ("App", "Health", "Virtual PIN pad", "Bitrix24 portal: install"):
+    for page in ("The deal (as Anna, admin)", "Settings (admins)", "Virtual PIN pad", "App health"):
         assert f"check {page}: 200" in done.stdout
     assert "exited" not in done.stdout
-    # The demo installs the app, pairs PIN pad 1, and a robot's payment goes through.
-    assert "check robot payment: approved" in done.stdout
+    # The demo installs the app, pairs PIN pad 1, places the robots, and moving the deal to the
+    # robot's stage pays it and moves it on.
+    assert "check robot payment: approved, deal moved to WON" in done.stdout
     assert (tmp_path / "bizproc.sqlite3").exists()

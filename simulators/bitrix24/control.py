@@ -224,10 +224,12 @@ def make_control(portal: Portal) -> Blueprint:
             if request.method == "DELETE":
                 portal.requests.clear()
                 portal.batch_commands.clear()
+                portal.errors.clear()
             return json_response(
                 {
                     "requests": portal.requests,
                     "batch_commands": portal.batch_commands,
+                    "errors": portal.errors,
                     "total": sum(portal.requests.values()),
                 }
             )

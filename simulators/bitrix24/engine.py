@@ -80,6 +80,7 @@ class Engine:
         wf.log.append(
             {
                 "time": iso(self.portal.clock.now()),
+                "ts": self.portal.clock.now(),  # epoch seconds, for latency measurements
                 "kind": kind,
                 "code": code,
                 "activity": act,

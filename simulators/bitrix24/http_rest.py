@@ -117,6 +117,9 @@ def make_blueprint(portal: Portal) -> Blueprint:
                 portal.operating.add(name, time.monotonic() - t0 + delay)
                 body = envelope(result, started, portal, name)
         except ApiError as err:
+            with portal.lock:
+                key = f"{err.status} {err.error}"
+                portal.errors[key] = portal.errors.get(key, 0) + 1
             return error_response(err)
         return json_response(body)
 

@@ -40,6 +40,7 @@ class Portal:
         self.seq: dict[str, int] = {}
         self.requests: dict[str, int] = {}
         self.batch_commands: dict[str, int] = {}
+        self.errors: dict[str, int] = {}  # REST error answers by "status CODE"
         self.faults = Faults()
         self.bucket = LeakyBucket(cfg, self.clock)
         self.operating = OperatingTime(cfg, self.clock)

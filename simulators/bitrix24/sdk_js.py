@@ -48,7 +48,9 @@ SCRIPT = r"""
       reply(ev.source, org, key, {AUTH_ID: meta.auth.access_token, REFRESH_ID: meta.auth.refresh_token,
         AUTH_EXPIRES: Number(meta.auth.expires_in)});
     } else if(cmd === 'selectUser'){
-      reply(ev.source, org, key, {id: String(meta.user_id), name: meta.user_name});
+      // selectUsers() sends selectUser {mult: true} and gets a list; selectUser() gets one user.
+      var me = {id: String(meta.user_id), name: meta.user_name};
+      reply(ev.source, org, key, params && params.mult ? [me] : me);
     } else if(cmd === 'reloadWindow'){ frame.contentWindow.location.reload(); }
     else { reply(ev.source, org, key, {}); }
   });

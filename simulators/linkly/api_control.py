@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from . import config as config_mod
 from .faults import FAULTS
@@ -220,6 +220,8 @@ def sessions() -> Response:
             "state": s.state,
             "async": s.is_async,
             "waiting": s.waiting,
+            "created": s.created,
+            "finished": s.finished,
         }
         for s in engine().sessions.all()
         if pad is None or s.pinpad.id == pad
@@ -254,5 +256,6 @@ def stats() -> Response:
             "running": running,
             "ledger": len(eng.ledger.entries()),
             **eng.auth.counts(),
+            "requests": dict(current_app.extensions.get("linkly_requests", {})),
         }
     )

@@ -6,7 +6,7 @@ import logging
 import threading
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
 from . import api_auth, api_control, api_rest
@@ -42,6 +42,19 @@ def create_app(engine: Engine) -> Flask:
     app.register_blueprint(api_auth.bp)
     app.register_blueprint(api_rest.bp)
     app.register_blueprint(api_control.bp)
+    counts: dict[str, int] = {}
+    counts_lock = threading.Lock()
+    app.extensions["linkly_requests"] = counts
+
+    @app.before_request
+    def _count() -> None:
+        # Observability for benchmarks: API requests by method and route (not /_sim/).
+        rule = request.url_rule.rule if request.url_rule is not None else request.path
+        if not rule.startswith("/_sim"):
+            key = f"{request.method} {rule}"
+            with counts_lock:
+                counts[key] = counts.get(key, 0) + 1
+
     return app
 
 

@@ -139,6 +139,7 @@ class Stack:
                 "web",
                 ["gunicorn", "--bind", f"127.0.0.1:{ports['web']}",
                  "--workers", str(self.opts.web_workers), "--backlog", "2048",
+                 "--worker-class", "gthread", "--threads", "8",  # as in the Procfile
                  "bizproc_app:create_app()"],
             ),
             ours=True,

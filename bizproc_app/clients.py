@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -21,6 +22,16 @@ from bizproc_app.crypto import SecretBox
 from bizproc_app.linkly import LinklyClient, LinklySettings, RedisTokenStore
 from bizproc_app.models import Portal
 from bizproc_app.portals import DbTokenStore
+
+_local = threading.local()
+
+
+def http_session() -> requests.Session:
+    """One HTTP session per thread, so connections to Linkly and Bitrix24 are reused."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = requests.Session()
+    return session
 
 
 def linkly_settings(cfg: Config) -> LinklySettings:
@@ -47,9 +58,7 @@ def linkly_client(
 ) -> LinklyClient:
     """Return a Linkly client whose token cache is shared through Redis, encrypted."""
     store = RedisTokenStore(redis_client, encrypt=box.encrypt, decrypt=box.decrypt)
-    return LinklyClient(
-        linkly_settings(cfg), session=session or requests.Session(), token_store=store
-    )
+    return LinklyClient(linkly_settings(cfg), session=session or http_session(), token_store=store)
 
 
 def bitrix_settings(cfg: Config) -> BitrixSettings:
@@ -64,7 +73,7 @@ def bitrix_settings(cfg: Config) -> BitrixSettings:
 
 def oauth_client(cfg: Config, *, session: requests.Session | None = None) -> OAuthClient:
     """Return the client of Bitrix24's OAuth server (app.info, token refresh)."""
-    return OAuthClient(bitrix_settings(cfg), session=session or requests.Session())
+    return OAuthClient(bitrix_settings(cfg), session=session or http_session())
 
 
 def bitrix_client(
@@ -77,7 +86,7 @@ def bitrix_client(
     session: requests.Session | None = None,
 ) -> BitrixClient:
     """Return a REST client for one portal: its stored endpoint and tokens, its rate limit."""
-    http = session or requests.Session()
+    http = session or http_session()
     settings = replace(bitrix_settings(cfg), rate=portal.rate_limit, burst=portal.rate_burst)
     store = DbTokenStore(session_factory, box)
     return BitrixClient(

@@ -204,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"127.0.0.1:{args.web_port}",
                 "--workers",
                 "2",
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "8",
                 "bizproc_app:create_app()",
             ],
         )

@@ -80,8 +80,8 @@ def placement() -> ResponseReturnValue:
     raw_id = options.get("ID") or options.get("ENTITY_ID") or ""
     entity_id = int(raw_id) if str(raw_id).isdigit() else None
     if name == "DEFAULT":
-        if not user.admin:
-            return _page(portal, user, "denied", name, None, 403)
+        # Everyone gets the settings page: it tells a non-admin "administrators only" itself
+        # (a 403 document in the portal's frame is an error page), and the API refuses them.
         return _page(portal, user, "settings", name, None, 200)
     if name in DEAL_PLACEMENTS and entity_id:
         return _page(portal, user, "payment", name, {"type": "deal", "id": entity_id}, 200)
@@ -106,7 +106,7 @@ def _page(portal, user: FrameUser, page: str, placement: str, entity, status: in
         "apiBase": "/api",
     }
     try:
-        scripts, styles = entry(page) if page != "denied" else ([], [])
+        scripts, styles = entry(page)
     except AssetsMissing as exc:
         log.error("%s", exc)
         scripts, styles = [], []

@@ -15,7 +15,7 @@ from bizproc_app.config import Config
 from bizproc_app.extensions import make_engine
 from tests.support import is_loopback, start_redis
 
-pytest_plugins = ["tests.bitrix_fixtures"]
+pytest_plugins = ["tests.bitrix_fixtures", "tests.payment_fixtures"]
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 DATABASES = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]

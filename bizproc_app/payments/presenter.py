@@ -35,6 +35,26 @@ def queue_position(session: Session, payment: Payment) -> int | None:
     return int(ahead or 0) + (1 if busy else 0)
 
 
+# What the clerk should know while the PIN pad shows a prompt (the screen shows the display
+# itself, so the line says what is going on rather than repeating the display's text).
+PROMPTS = (
+    (("PRESENT CARD", "INSERT", "SWIPE", "TAP"), "Ask the customer to present the card"),
+    (("SELECT ACCOUNT", "CHQ SAV CR"), "The customer is choosing the account on the terminal"),
+    (("ENTER PIN", "KEY PIN"), "The customer is entering the PIN on the terminal"),
+    (("PROCESSING", "PLEASE WAIT"), "Waiting for the bank's answer"),
+    (("SIGNATURE",), "Check the customer's signature, then answer on this screen"),
+)
+
+
+def prompt(lines: list[str]) -> str:
+    """The line for a payment in progress, from the PIN pad's display."""
+    text = " ".join(str(line).strip() for line in lines if line and str(line).strip()).upper()
+    for needles, line in PROMPTS:
+        if any(n in text for n in needles):
+            return line
+    return "Follow the prompts on the terminal"
+
+
 def message(payment: Payment, position: int | None) -> str:
     """One line saying where the payment stands and, if needed, what to do."""
     result = payment.result or {}
@@ -48,7 +68,7 @@ def message(payment: Payment, position: int | None) -> str:
     if payment.state == "sending":
         return "Sending to the terminal"
     if payment.state == "in_progress":
-        return " ".join(lines) or "Follow the prompts on the terminal"
+        return prompt(lines)
     if payment.state == "approved":
         return "Approved"
     if payment.state == "declined":

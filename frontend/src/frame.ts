@@ -66,6 +66,10 @@ export function autoFit(node: HTMLElement): () => void {
 /** The SDK's multiple user picker, or null when the SDK is not available here. */
 export async function pickUsers(): Promise<{ id: number, name: string }[] | null> {
   if (!frame) return null
-  const picked = await frame.dialog.selectUsers()
-  return (picked || []).map(u => ({ id: Number(u.id), name: u.name }))
+  // The portal answers a list; be lenient with one user or nothing (dialog closed).
+  const picked: unknown = await frame.dialog.selectUsers()
+  const list = Array.isArray(picked) ? picked : (picked && typeof picked === 'object' && 'id' in picked) ? [picked] : []
+  return list
+    .filter((u): u is { id: string | number, name?: string } => !!u && Number(u.id) > 0)
+    .map(u => ({ id: Number(u.id), name: String(u.name || `User #${u.id}`) }))
 }

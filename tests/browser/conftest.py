@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from tests.browser.support import Session
+
 CHROMIUM = Path("/usr/bin/chromium")
 SDK = Path(__file__).resolve().parents[2] / "bizproc_app/static/vendor/b24jssdk.min.js"
 LAUNCH_ARGS = [
@@ -36,3 +38,13 @@ def browser() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture
+def session(browser: Browser) -> Iterator[Session]:
+    """A fresh context (no cookies, no storage) recording requests, errors and failed responses."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        yield Session(context)
+    finally:
+        context.close()

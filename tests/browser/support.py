@@ -1,0 +1,75 @@
+"""What the browser tests share: a recorded browser context and the loopback check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from playwright.sync_api import BrowserContext, ConsoleMessage, Frame, FrameLocator, Page, Response
+
+TIMEOUT_MS = 20_000
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts/screenshots"
+DOC_SCREENSHOTS = ROOT / "docs/screenshots"
+
+
+@dataclass
+class Session:
+    """A fresh browser context and what its pages did: every request, every error."""
+
+    context: BrowserContext
+    page: Page = field(init=False)
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.page = self.new_page()
+
+    def new_page(self) -> Page:
+        """Another tab of the same context, recorded like the first."""
+        page = self.context.new_page()
+
+        def on_response(resp: Response) -> None:
+            if resp.status >= 400:
+                self.errors.append(f"HTTP {resp.status} {resp.url}")
+
+        def on_console(msg: ConsoleMessage) -> None:
+            if msg.type in ("error", "warning"):
+                self.errors.append(f"console.{msg.type}: {msg.text} at {msg.location}")
+
+        page.on("request", lambda req: self.requests.append(req.url))
+        page.on("response", on_response)
+        page.on("console", on_console)
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        return page
+
+    def app_frame(self, app_url: str, page: Page | None = None) -> Frame:
+        """The iframe showing our app (waits until it has navigated to the app's origin)."""
+        page = page or self.page
+        page.wait_for_selector("iframe[data-b24]", state="attached", timeout=TIMEOUT_MS)
+        origin = app_url.rstrip("/")
+        for _ in range(TIMEOUT_MS // 100):
+            for frame in page.frames:
+                if frame.url.startswith(origin):
+                    return frame
+            page.wait_for_timeout(100)
+        raise AssertionError(f"no frame at {origin}: {[f.url for f in page.frames]}")
+
+
+def placement_iframe(placement: str) -> str:
+    """CSS selector of the portal's iframe showing one placement (its data-b24 names it)."""
+    return f'iframe[data-b24*=\'"placement": "{placement}"\']'
+
+
+def frame_of(page: Page, placement: str) -> FrameLocator:
+    """The placement's iframe, for Playwright's frame locators."""
+    return page.frame_locator(placement_iframe(placement))
+
+
+def assert_loopback_only(urls: list[str]) -> None:
+    """Every request the browser made went to 127.0.0.1."""
+    assert urls, "the browser made no request at all"
+    off = [u for u in urls if urlsplit(u).hostname != "127.0.0.1"]
+    assert not off, f"requests left loopback: {off}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,6 +13,8 @@ TIMEOUT_MS = 20_000
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts/screenshots"
 DOC_SCREENSHOTS = ROOT / "docs/screenshots"
+# The README's pictures change only on purpose: UPDATE_DOC_SCREENSHOTS=1 make test.
+UPDATE_DOCS = bool(os.environ.get("UPDATE_DOC_SCREENSHOTS"))
 
 
 @dataclass

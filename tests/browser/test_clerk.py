@@ -22,6 +22,7 @@ from simulators.linkly import LinklySimulator
 from tests.browser.support import (
     DOC_SCREENSHOTS,
     SCREENSHOTS,
+    UPDATE_DOCS,
     Session,
     assert_loopback_only,
     frame_of,
@@ -143,7 +144,7 @@ class Clerk:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
         self.iframe.screenshot(path=str(path))
-        if doc:
+        if doc and UPDATE_DOCS:
             DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, DOC_SCREENSHOTS / f"{doc}.png")
             size = (DOC_SCREENSHOTS / f"{doc}.png").stat().st_size

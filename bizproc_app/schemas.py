@@ -33,10 +33,10 @@ class Amount(fields.Field):
             raise ValidationError("Must be a number like 10.50.")
         if amount <= 0:
             raise ValidationError("Must be greater than zero.")
+        if amount > MAX_AMOUNT:  # before quantize: a huge number cannot be quantized
+            raise ValidationError(f"Must be at most {MAX_AMOUNT}.")
         if amount != amount.quantize(Decimal("0.01")):
             raise ValidationError("At most two decimal places.")
-        if amount > MAX_AMOUNT:
-            raise ValidationError(f"Must be at most {MAX_AMOUNT}.")
         return amount.quantize(Decimal("0.01"))
 
 

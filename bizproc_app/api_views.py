@@ -14,7 +14,7 @@ from bizproc_app.bitrix import BitrixError
 from bizproc_app.extensions import db, redis_conn
 from bizproc_app.frame import frame_api
 from bizproc_app.linkly import Key, LinklyError
-from bizproc_app.models import Payment
+from bizproc_app.models import MAX_ID, Payment
 from bizproc_app.payments import crm as crm_reads
 from bizproc_app.payments import presenter, service
 from bizproc_app.payments.service import PaymentRefused, PaymentRequest
@@ -38,7 +38,9 @@ class PaymentForm(Schema):
     """Send Payment."""
 
     target = fields.Dict(required=True)
-    terminal_id = fields.Integer(required=True, strict=False)
+    terminal_id = fields.Integer(
+        required=True, strict=False, validate=validate.Range(min=1, max=MAX_ID)
+    )
 
 
 class KeyForm(Schema):
@@ -180,7 +182,11 @@ def start_payment() -> ResponseReturnValue:
     """Send Payment on an invoice or an order payment."""
     form = _load(PaymentForm())
     kind, target_id = form["target"].get("kind"), form["target"].get("id")
-    if kind not in ("invoice", "order_payment") or not str(target_id).isdigit():
+    if (
+        kind not in ("invoice", "order_payment")
+        or not str(target_id).isdigit()
+        or not (0 < int(str(target_id)) <= MAX_ID)
+    ):
         return error(400, "Choose an invoice.", {"target": ["Unknown invoice or payment."]})
     crm = crm_reads.read_context(
         bitrix_client_for(g.portal),

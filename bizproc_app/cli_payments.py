@@ -15,7 +15,7 @@ from flask import current_app
 
 from bizproc_app.cli_pos import cli_errors, portal_option, pos_cli
 from bizproc_app.extensions import db, redis_conn
-from bizproc_app.models import Payment, Portal, Terminal
+from bizproc_app.models import MAX_ID, Payment, Portal, Terminal
 from bizproc_app.payments import service
 from bizproc_app.payments.crm import read_context
 from bizproc_app.payments.outcome import money
@@ -43,8 +43,20 @@ def _amount(value: str | None) -> Decimal | None:
 )
 @click.option("--amount", required=True, help="Amount, e.g. 10.00.")
 @click.option("--currency", default=None, help="Default: the terminal's (or invoice's) currency.")
-@click.option("--invoice", "invoice_id", type=int, default=None, help="Smart invoice being paid.")
-@click.option("--user", "user_id", type=int, default=None, help="Bitrix24 user asking for it.")
+@click.option(
+    "--invoice",
+    "invoice_id",
+    type=click.IntRange(1, MAX_ID),
+    default=None,
+    help="Smart invoice being paid.",
+)
+@click.option(
+    "--user",
+    "user_id",
+    type=click.IntRange(1, MAX_ID),
+    default=None,
+    help="Bitrix24 user asking for it.",
+)
 @click.option("--no-wait", is_flag=True, help="Print the payment id and return at once.")
 def pay(
     member_id: str,

@@ -18,7 +18,7 @@ from flask.cli import AppGroup
 from bizproc_app.clients import linkly_client
 from bizproc_app.extensions import db, redis_conn, secrets
 from bizproc_app.linkly import LinklyClient
-from bizproc_app.models import Terminal
+from bizproc_app.models import MAX_ID, Terminal
 from bizproc_app.portals import find_portal
 from bizproc_app.terminals import (
     TerminalError,
@@ -44,7 +44,7 @@ terminal_option = click.option(
 users_option = click.option(
     "--user",
     "users",
-    type=int,
+    type=click.IntRange(1, MAX_ID),
     multiple=True,
     metavar="ID",
     help="Bitrix24 user id allowed to use the terminal (repeat for several).",
@@ -232,7 +232,7 @@ def terminal_list_command(member_id: str) -> None:
 @click.option(
     "--user",
     "users",
-    type=int,
+    type=click.IntRange(1, MAX_ID),
     multiple=True,
     required=True,
     metavar="ID",

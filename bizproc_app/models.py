@@ -21,6 +21,9 @@ from sqlalchemy.types import JSON
 
 from bizproc_app.crypto import SecretBox
 
+# Every integer id we store or look up fits a 32-bit column (PostgreSQL's INTEGER).
+MAX_ID = 2**31 - 1
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

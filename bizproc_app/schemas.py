@@ -8,6 +8,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, pre_load, validate
 
+from bizproc_app.models import MAX_ID
+
 MAX_AMOUNT = Decimal("9999999.99")  # Linkly's limit: 999,999,999 cents
 _USER = re.compile(r"^(?:user_)?(\d{1,10})$")
 
@@ -47,13 +49,13 @@ class UserId(fields.Field):
         if isinstance(value, list) and len(value) == 1:
             value = value[0]
         match = _USER.match(str(value).strip()) if isinstance(value, str | int) else None
-        if not match or int(match.group(1)) < 1:
+        if not match or not 0 < int(match.group(1)) <= MAX_ID:
             raise ValidationError("Must be a user, like user_5.")
         return int(match.group(1))
 
 
 def _id(**kwargs: Any) -> fields.Integer:
-    return fields.Integer(strict=False, validate=validate.Range(min=1, max=2**31 - 1), **kwargs)
+    return fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class StrictProperties(Schema):

@@ -14,16 +14,15 @@ from bizproc_app.bitrix import BitrixError
 from bizproc_app.extensions import db, secrets
 from bizproc_app.frame import frame_api
 from bizproc_app.linkly import LinklyError
-from bizproc_app.models import RefundGrant, Terminal
+from bizproc_app.models import MAX_ID, RefundGrant, Terminal
 from bizproc_app.portals import journal
 from bizproc_app.services import bitrix_client_for, linkly
 from bizproc_app.web import error
 
 bp = Blueprint("settings", __name__, url_prefix="/api")
 
-_users = fields.List(
-    fields.Integer(strict=False, validate=validate.Range(min=1)), load_default=list
-)
+_user = fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID))
+_users = fields.List(_user, load_default=list)
 _currency = fields.String(
     load_default="AUD",
     validate=validate.Regexp(r"^[A-Z]{3}$", error="Use a currency code like AUD."),
@@ -56,7 +55,7 @@ class SecretForm(Schema):
 class TerminalChange(Schema):
     """Assign users or mark shared."""
 
-    users = fields.List(fields.Integer(strict=False, validate=validate.Range(min=1)))
+    users = fields.List(_user)
     shared = fields.Boolean()
 
 

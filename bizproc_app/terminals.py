@@ -27,7 +27,15 @@ from bizproc_app.linkly import (
     StatusResult,
     TerminalCredentials,
 )
-from bizproc_app.models import ACTIVE_STATES, Payment, Portal, Terminal, TerminalUser, utcnow
+from bizproc_app.models import (
+    ACTIVE_STATES,
+    MAX_ID,
+    Payment,
+    Portal,
+    Terminal,
+    TerminalUser,
+    utcnow,
+)
 from bizproc_app.portals import find_portal, journal
 
 log = logging.getLogger(__name__)
@@ -113,7 +121,7 @@ def find_terminal(session: Session, portal: Portal | None, ref: int | str) -> Te
     """Return a terminal by numeric id (within the portal when given) or by active name."""
     text = str(ref).strip()
     if text.isdigit():
-        terminal = session.get(Terminal, int(text))
+        terminal = session.get(Terminal, int(text)) if int(text) <= MAX_ID else None
         if terminal is None or (portal is not None and terminal.portal_id != portal.id):
             raise TerminalError(f"unknown terminal {text}")
         return terminal
@@ -298,7 +306,7 @@ def _require_unique_name(session: Session, portal: Portal, name: str) -> None:
 def _user_ids(users: Iterable[int]) -> list[int]:
     ids = list(users)
     for user_id in ids:
-        if isinstance(user_id, bool) or not isinstance(user_id, int) or user_id <= 0:
+        if isinstance(user_id, bool) or not isinstance(user_id, int) or not 0 < user_id <= MAX_ID:
             raise TerminalError(f"user ids must be positive integers: {user_id!r}")
     return sorted(set(ids))
 

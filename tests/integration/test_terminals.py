@@ -387,8 +387,9 @@ def test_remove_deactivates_and_deletes_the_secret(app: Flask) -> None:
         (("--portal", MEMBER, "--name", "a\tb"), "control characters"),
         (("--portal", MEMBER, "--name", "X", "--currency", "aud"), "three upper-case letters"),
         (("--portal", MEMBER, "--name", "X", "--currency", "AUDD"), "three upper-case letters"),
-        (("--portal", MEMBER, "--name", "X", "--user", "0"), "positive integers"),
-        (("--portal", MEMBER, "--name", "X", "--user", "-4"), "positive integers"),
+        (("--portal", MEMBER, "--name", "X", "--user", "0"), "not in the range 1<=x<=2147483647"),
+        (("--portal", MEMBER, "--name", "X", "--user", "-4"), "not in the range"),
+        (("--portal", MEMBER, "--name", "X", "--user", "9" * 12), "not in the range"),
     ],
 )
 def test_add_validation(app: Flask, args: tuple[str, ...], message: str) -> None:
@@ -396,7 +397,8 @@ def test_add_validation(app: Flask, args: tuple[str, ...], message: str) -> None
 
     result = pos(app, "terminal-add", *args, "--secret", "a-secret")
 
-    assert result.exit_code == 1, result.output
+    # Domain errors exit 1; click's own usage errors (an id out of range) exit 2.
+    assert result.exit_code == (2 if "not in the range" in message else 1), result.output
     assert message in result.output and "Traceback" not in result.output
     with app.app_context():
         assert db.session.scalars(select(Terminal.name)).all() == ["Dup"]

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from typing import Any
 
 from flask import current_app
+from redis.exceptions import LockError
+from sqlalchemy import case, func, update
 from sqlalchemy.orm import Session
 
 from bizproc_app import calls
 from bizproc_app.extensions import db, redis_conn
-from bizproc_app.models import HandlerCall, Payment, Portal
+from bizproc_app.models import ACTIVE_STATES, HandlerCall, Payment, Portal
 from bizproc_app.payments import outcome, report, states
+from bizproc_app.portals import journal
 from bizproc_app.services import bitrix_client_for, lifecycle, pipeline
 from workers.queues import enqueue_send_next
+
+# Longer than a report job may run (its job_timeout), so a killed worker's lock expires.
+REPORT_LOCK_SECONDS = 150
 
 
 @contextmanager
@@ -68,6 +76,18 @@ def recover(payment_id: str) -> str:
 
 def report_payment(payment_id: str) -> str:
     """Write the outcome to Bitrix24 once (or tell people it is unknown); retried until done."""
+    # One report at a time per payment: two runs from the same `done` would both write.
+    lock = redis_conn.client.lock(f"report-lock:{payment_id}", timeout=REPORT_LOCK_SECONDS)
+    if not lock.acquire(blocking=False):
+        return "busy"  # the running report finishes it; the sweep re-queues what stays pending
+    try:
+        return _report_payment(payment_id)
+    finally:
+        with suppress(LockError):
+            lock.release()
+
+
+def _report_payment(payment_id: str) -> str:
     with _session() as session:
         payment = session.get(Payment, payment_id)
         if payment is None or payment.report_state != "pending":
@@ -79,32 +99,82 @@ def report_payment(payment_id: str) -> str:
             return payment.report_state
         late = payment.reported_status == "unknown" and payment.is_final
         if not payment.is_final and payment.reported_status == "unknown":
-            payment.report_state = "done"
+            # Nothing new to tell, unless the outcome lands right now: then it stays pending.
+            session.execute(
+                update(Payment)
+                .where(Payment.id == payment.id, Payment.state.in_(ACTIVE_STATES))
+                .values(report_state="done")
+                .execution_options(synchronize_session=False)
+            )
             session.commit()
             return "already told unknown"
+        version = payment.updated_at
         # One `done` for the whole life of the report: the unknown phase and the late one.
-        done = dict(payment.report_done or {})
+        done = copy.deepcopy(payment.report_done or {})
+        before = copy.deepcopy(done)
+        status = outcome.status_of(payment)
         try:
             report.report(bitrix_client_for(portal), _input(session, payment, portal, late), done)
         except report.ReportIncomplete as exc:
             payment.report_done = dict(exc.done)
+            _journal_writes(session, payment, status, before, exc.done, str(exc))
             session.commit()
             raise
-        payment.report_done = done
-        if payment.reported_status is None:
-            payment.reported_status = outcome.status_of(payment)
-        payment.report_state = "done"
+        _journal_writes(session, payment, status, before, done, "")
+        # Done only if nothing happened meanwhile (say, the unknown outcome became final):
+        # otherwise it stays pending and the next run reports what changed.
+        unchanged = Payment.updated_at == version
+        session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id)
+            .values(
+                report_done=done,
+                reported_status=func.coalesce(Payment.reported_status, status),
+                report_state=case((unchanged, "done"), else_=Payment.report_state),
+            )
+            .execution_options(synchronize_session=False)
+        )
         session.commit()
-        return payment.report_state
+        return "done"
+
+
+def _journal_writes(
+    session: Session,
+    payment: Payment,
+    status: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    error: str,
+) -> None:
+    """Journal what this report run wrote to Bitrix24 (and what it could not)."""
+    landed = sorted(k for k in after if k != "uncertain" and after[k] != before.get(k))
+    if landed or error:
+        journal(
+            session,
+            "bitrix.write",
+            portal=payment.portal_id,
+            subject=payment.id,
+            method="batch",
+            status=status,
+            landed=landed,
+            done=after,
+            error=error,
+        )
 
 
 def _input(session: Session, payment: Payment, portal: Portal, late: bool) -> report.ReportInput:
     cfg = current_app.config["APP_CONFIG"]
     ctx = payment.context or {}
     fully_refunded = False
-    if payment.kind == "refund" and payment.state == "approved" and payment.original_id:
+    bitrix_payment_id = ctx.get("bitrix_payment_id")
+    if payment.kind == "refund" and payment.original_id:
         original = session.get(Payment, payment.original_id)
-        fully_refunded = original is not None and states.refundable_cents(session, original) <= 0
+        if original is not None and payment.state == "approved":
+            fully_refunded = states.refundable_cents(session, original) <= 0
+        if original is not None and not bitrix_payment_id:
+            # The invoice had no payment of its own: the purchase's report created the one to
+            # unpay, and only that report knows its id.
+            bitrix_payment_id = (original.report_done or {}).get("payment_added")
     people = tuple(sorted({u for u in (payment.requested_by, portal.auth_user_id) if u}))
     conflict = bool(ctx.get("conflict"))
     return report.ReportInput(
@@ -117,7 +187,7 @@ def _input(session: Session, payment: Payment, portal: Portal, late: bool) -> re
         deal_id=payment.deal_id,
         invoice_id=payment.invoice_id,
         order_payment_id=payment.order_payment_id,
-        bitrix_payment_id=ctx.get("bitrix_payment_id"),
+        bitrix_payment_id=bitrix_payment_id,
         success_stage=ctx.get("success_stage"),
         refund_stage=cfg.REFUND_STAGE or None,
         fully_refunded=fully_refunded,

@@ -83,12 +83,14 @@ class Pipeline:
         )
         if payment is None:
             return None
-        if not states.claim_terminal(self.session, terminal_id, payment.id):
+        # Take the payment first, then the PIN pad, in one transaction: a second runner that
+        # picked the same payment loses the first step and must not touch the claim (releasing
+        # it would free the PIN pad under a payment in flight).
+        if not states.transition(self.session, payment.id, ("queued",), state="sending"):
             self.session.rollback()
             return None
-        if not states.transition(self.session, payment.id, ("queued",), state="sending"):
-            states.release_terminal(self.session, terminal_id, payment.id)
-            self.session.commit()
+        if not states.claim_terminal(self.session, terminal_id, payment.id):
+            self.session.rollback()
             return None
         self.session.commit()
         self.session.refresh(payment)

@@ -95,8 +95,20 @@ class Sweep:
             .order_by(Payment.next_check_at)
             .limit(BATCH)
         )
+        # A send job that has not set sent_at within its token call's time is dead (a live one
+        # that wakes up finds sent_at or the state taken and stops: resuming it is safe).
+        stuck_after = timedelta(seconds=5.0 + 2 * self.cfg.LINKLY_TIMEOUT_SECONDS)
         for payment in self.session.scalars(stmt):
             deadline = states.aware(payment.deadline_at)
+            sent = states.aware(payment.sent_at)
+            if deadline and now >= deadline and sent is None:
+                # sent_at is set before the request goes: nothing left, so nothing was charged.
+                reason = "not sent to the terminal before the deadline (not charged)"
+                if states.fail(self.session, payment, reason, source="sweep"):
+                    self.enqueue.send_next(payment.terminal_id)
+                    self.enqueue.report(payment.id)
+                    done["deadline"] += 1
+                continue
             if deadline and now >= deadline and payment.reported_status is None:
                 states.transition(
                     self.session, payment.id, ("sending", "in_progress"), state="unknown"
@@ -105,7 +117,6 @@ class Sweep:
                 self.session.commit()
                 self.enqueue.report(payment.id)
                 done["deadline"] += 1
-            sent = states.aware(payment.sent_at)
             if sent and now - sent > horizon:
                 payment.next_check_at = None  # past the horizon: people take it from here
                 journal(
@@ -114,7 +125,7 @@ class Sweep:
                 self.session.commit()
                 continue
             if sent is None:  # a send job that died before the request left: resume it
-                stuck = states.aware(payment.updated_at) <= now - timedelta(seconds=60)
+                stuck = states.aware(payment.updated_at) <= now - stuck_after
                 if payment.state == "sending" and stuck:
                     self.enqueue.recover(payment.id)
                     done["resume"] += 1

@@ -43,8 +43,13 @@ def test_approved_invoice_payment_is_charged_once_and_recorded_once(
     assert values["amount"] in ("10.00", 10.0, "10")
     charges = [e for e in ledger(pinpads) if e["txnRef"] == values["txn_ref"]]
     assert len(charges) == 1 and charges[0]["amountCents"] == 1000
-    payment = payment_of(served_app, id=values["payment_id"])
-    assert payment.state == "approved" and payment.report_state == "done"
+    # The workflow hears first; the report's own bookkeeping commits a moment later.
+    payment = wait_for(
+        lambda: (p := payment_of(served_app, id=values["payment_id"])).report_state == "done" and p,
+        10,
+        "the report to be recorded",
+    )
+    assert payment.state == "approved"
     crm = ctl("GET", "crm")
     invoice = next(i for i in crm["invoices"] if int(i["id"]) == invoice_id)
     assert invoice["stageId"].endswith(":P"), invoice["stageId"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
@@ -21,7 +21,7 @@ from bizproc_app.payments.service import PaymentRefused, PaymentRequest
 from bizproc_app.schemas import Amount
 from bizproc_app.services import bitrix_client_for, pipeline
 from bizproc_app.terminals import usable_terminals
-from bizproc_app.web import error
+from bizproc_app.web import error, invalid_fields, json_body
 from workers.queues import enqueue_send_next
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -56,21 +56,12 @@ class RefundForm(Schema):
     amount = Amount(load_default=None, allow_none=True)
 
 
-def _load(schema: Schema) -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationError({"_body": ["Send a JSON object."]})
-    return schema.load(body)
-
-
 def _payment(payment_id: str) -> Payment | None:
     payment = db.session.get(Payment, payment_id[:36])
     return payment if payment is not None and payment.portal_id == g.portal.id else None
 
 
-@bp.errorhandler(ValidationError)
-def _invalid(exc: ValidationError) -> ResponseReturnValue:
-    return error(400, "Please correct the highlighted fields.", exc.messages)  # type: ignore[arg-type]
+bp.register_error_handler(ValidationError, invalid_fields)
 
 
 @bp.errorhandler(LookupError)
@@ -147,7 +138,7 @@ def invoice(invoice_id: int) -> ResponseReturnValue:
 @frame_api()
 def add_invoice(deal_id: int) -> ResponseReturnValue:
     """Add Invoice: a smart invoice bound to the deal with one product row."""
-    form = _load(InvoiceForm())
+    form = json_body(InvoiceForm())
     client = bitrix_client_for(g.portal)
     found = crm_reads.read_deal(client, deal_id)
     if found["deal"] is None:
@@ -180,7 +171,7 @@ def terminals() -> ResponseReturnValue:
 @frame_api()
 def start_payment() -> ResponseReturnValue:
     """Send Payment on an invoice or an order payment."""
-    form = _load(PaymentForm())
+    form = json_body(PaymentForm())
     kind, target_id = form["target"].get("kind"), form["target"].get("id")
     if (
         kind not in ("invoice", "order_payment")
@@ -247,7 +238,7 @@ def cancel(payment_id: str) -> ResponseReturnValue:
 @frame_api()
 def press(payment_id: str) -> ResponseReturnValue:
     """Yes / No / OK (with data) on the PIN pad's current prompt."""
-    form = _load(KeyForm())
+    form = json_body(KeyForm())
     payment = _payment(payment_id)
     if payment is None:
         return error(404, "No such payment.")
@@ -266,7 +257,7 @@ def press(payment_id: str) -> ResponseReturnValue:
 @frame_api()
 def refund(payment_id: str) -> ResponseReturnValue:
     """Refund an approved payment, fully or in part (refund rights needed)."""
-    form = _load(RefundForm())
+    form = json_body(RefundForm())
     original = _payment(payment_id)
     if original is None:
         return error(404, "No such payment.")

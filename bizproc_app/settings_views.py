@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import delete, select
@@ -17,7 +17,7 @@ from bizproc_app.linkly import LinklyError
 from bizproc_app.models import MAX_ID, RefundGrant, Terminal
 from bizproc_app.portals import journal
 from bizproc_app.services import bitrix_client_for, linkly
-from bizproc_app.web import error
+from bizproc_app.web import error, invalid_fields, json_body
 
 bp = Blueprint("settings", __name__, url_prefix="/api")
 
@@ -65,16 +65,7 @@ class UsersForm(Schema):
     users = _users
 
 
-def _load(schema: Schema) -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ValidationError({"_body": ["Send a JSON object."]})
-    return schema.load(body)
-
-
-@bp.errorhandler(ValidationError)
-def _invalid(exc: ValidationError) -> ResponseReturnValue:
-    return error(400, "Please correct the highlighted fields.", exc.messages)  # type: ignore[arg-type]
+bp.register_error_handler(ValidationError, invalid_fields)
 
 
 @bp.errorhandler(terminals.TerminalError)
@@ -133,7 +124,7 @@ def settings() -> ResponseReturnValue:
 @frame_api(admin=True)
 def pair() -> ResponseReturnValue:
     """Pair terminal."""
-    form = _load(PairForm())
+    form = json_body(PairForm())
     made = terminals.pair_terminal(db.session, linkly(), secrets.box, portal=g.portal, **form)
     return jsonify({"terminal": _view(made)}), 201
 
@@ -142,7 +133,7 @@ def pair() -> ResponseReturnValue:
 @frame_api(admin=True)
 def add() -> ResponseReturnValue:
     """Add a terminal by its secret."""
-    form = _load(SecretForm())
+    form = json_body(SecretForm())
     made = terminals.add_terminal(db.session, secrets.box, portal=g.portal, **form)
     return jsonify({"terminal": _view(made)}), 201
 
@@ -151,7 +142,7 @@ def add() -> ResponseReturnValue:
 @frame_api(admin=True)
 def change(terminal_id: int) -> ResponseReturnValue:
     """Assign users and/or mark shared."""
-    form = _load(TerminalChange())
+    form = json_body(TerminalChange())
     terminal = _terminal(terminal_id)
     if terminal is None:
         return error(404, "No such terminal.")
@@ -202,7 +193,7 @@ def remove(terminal_id: int) -> ResponseReturnValue:
 @frame_api(admin=True)
 def refund_users() -> ResponseReturnValue:
     """Replace the list of users with refund rights."""
-    users = sorted(set(_load(UsersForm())["users"]))
+    users = sorted(set(json_body(UsersForm())["users"]))
     db.session.execute(delete(RefundGrant).where(RefundGrant.portal_id == g.portal.id))
     db.session.add_all(RefundGrant(portal_id=g.portal.id, user_id=u) for u in users)
     journal(db.session, "settings.refund_users", portal=g.portal, users=users, by=g.user.user_id)

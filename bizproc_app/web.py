@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
+from marshmallow import Schema, ValidationError
 
 from bizproc_app.bitrix import parse_bracket_form
 
@@ -28,6 +29,19 @@ def form_data() -> dict[str, Any]:
         return parse_bracket_form(request.form.items(multi=True))
     except ValueError as exc:
         raise BadForm(f"malformed form field: {exc}") from exc
+
+
+def json_body(schema: Schema) -> dict[str, Any]:
+    """Load a JSON object body with a schema; ValidationError names the bad fields."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError({"_body": ["Send a JSON object."]})
+    return schema.load(body)
+
+
+def invalid_fields(exc: ValidationError) -> tuple[Response, int]:
+    """The 400 of a JSON API whose body failed its schema (register with errorhandler)."""
+    return error(400, "Please correct the highlighted fields.", exc.messages)  # type: ignore[arg-type]
 
 
 def error(status: int, message: str, fields: dict[str, Any] | None = None) -> tuple[Response, int]:

@@ -15,7 +15,7 @@ from bizproc_app.bitrix import BitrixClient, WorkflowNotFound
 from bizproc_app.config import Config
 from bizproc_app.models import HandlerCall, Payment, Portal
 from bizproc_app.payments import service
-from bizproc_app.payments.crm import CallForged, document_ids, read_context
+from bizproc_app.payments.crm import CallForged, ContextRead, document_ids
 from bizproc_app.payments.service import CrmContext, PaymentRefused, PaymentRequest
 from bizproc_app.portals import journal
 from bizproc_app.schemas import RefundViaPosProperties, SendToPosProperties
@@ -83,10 +83,45 @@ def describe(errors: dict[str, Any] | None) -> str:
 REFUND_CODES = {REFUND_VIA_POS.robot_code, REFUND_VIA_POS.activity_code}
 
 
-def process(
-    session: Session, cfg: Config, call: HandlerCall, client: BitrixClient
+def pending(session: Session, portal_id: int, limit: int) -> list[HandlerCall]:
+    """The portal's calls not yet processed, oldest first."""
+    return list(
+        session.scalars(
+            select(HandlerCall)
+            .where(
+                HandlerCall.portal_id == portal_id, HandlerCall.state.in_(("received", "invalid"))
+            )
+            .order_by(HandlerCall.id)
+            .limit(limit)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def context_read(call: HandlerCall) -> ContextRead:
+    """What Bitrix24 must confirm and tell us before the call's payment may start."""
+    deal_id, document_invoice = document_ids(call.document_id)
+    refund = call.code in REFUND_CODES
+    invoice_id = _int(call.properties.get("invoice_id")) or document_invoice
+    return ContextRead(
+        event_token=call.event_token,
+        deal_id=deal_id,
+        invoice_id=None if refund else invoice_id,
+        order_payment_id=None if refund else _int(call.properties.get("order_payment_id")),
+    )
+
+
+def start(
+    session: Session,
+    cfg: Config,
+    call: HandlerCall,
+    client: BitrixClient,
+    crm: CrmContext | Exception,
 ) -> Payment | None:
-    """Prove the call genuine, read the CRM, and start its payment (or report why not)."""
+    """Start the call's payment from what Bitrix24 answered (or report why not).
+
+    Raises a transient Bitrix24 error so the call is tried again; the call stays `received`.
+    """
     if call.state in ("started", "reported", "forged"):
         return None
     existing = session.scalar(select(Payment).where(Payment.handler_call_id == call.id))
@@ -95,29 +130,22 @@ def process(
         return None
     portal = session.get(Portal, call.portal_id)
     assert portal is not None
-    props = call.properties
-    refund = call.code in REFUND_CODES
-    deal_id, document_invoice = document_ids(call.document_id)
-    invoice_id = _int(props.get("invoice_id")) or document_invoice
-    try:
-        crm = read_context(
-            client,
-            event_token=call.event_token,
-            deal_id=deal_id,
-            invoice_id=None if refund else invoice_id,
-            order_payment_id=None if refund else _int(props.get("order_payment_id")),
-        )
-    except CallForged:
+    if isinstance(crm, CallForged):
         _mark(session, call, "forged", None)
         journal(session, "bitrix.call_forged", portal=portal, subject=str(call.id))
         session.commit()
         return None
-    except LookupError as exc:
-        report_error(session, call, client, str(exc))
+    if isinstance(crm, LookupError):
+        report_error(session, call, client, str(crm))
         return None
+    if isinstance(crm, Exception):
+        raise crm
     if call.state == "invalid":
         report_error(session, call, client, str((call.outcome or {}).get("error", "invalid")))
         return None
+    props = call.properties
+    refund = call.code in REFUND_CODES
+    deal_id, document_invoice = document_ids(call.document_id)
     amount = props.get("amount")
     request = PaymentRequest(
         portal=portal,
@@ -127,7 +155,7 @@ def process(
         terminal_ref=props.get("terminal") or None,
         amount=Decimal(str(amount)) if amount not in (None, "") else None,
         currency=props.get("currency") or None,
-        invoice_id=invoice_id,
+        invoice_id=_int(props.get("invoice_id")) or document_invoice,
         order_payment_id=_int(props.get("order_payment_id")),
         original_payment_id=props.get("payment_id") or None,
         handler_call_id=call.id,

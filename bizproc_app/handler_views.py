@@ -14,7 +14,7 @@ from bizproc_app.extensions import db, redis_conn, secrets
 from bizproc_app.portals import application_token_matches, find_portal
 from bizproc_app.schemas import HandlerCallSchema
 from bizproc_app.web import BadForm, error, form_data
-from workers.queues import enqueue_call
+from workers.queues import enqueue_calls
 
 bp = Blueprint("handler", __name__, url_prefix="/bitrix")
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def handler() -> ResponseReturnValue:
     )
     if created:
         try:
-            enqueue_call(redis_conn.client, call.id)
+            enqueue_calls(redis_conn.client, portal.id)
         except RedisError:
             log.exception("call %s stored but not queued", call.id)
             return error(503, "stored, but the job queue is unavailable")

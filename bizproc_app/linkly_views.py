@@ -13,7 +13,7 @@ from bizproc_app.models import Payment
 from bizproc_app.payments import events
 from bizproc_app.payments.pipeline import authorization_matches
 from bizproc_app.web import error
-from workers.queues import enqueue_report, enqueue_send_next
+from workers.queues import enqueue_reports, enqueue_send_next
 
 bp = Blueprint("linkly", __name__, url_prefix="/linkly")
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def notify(payment_id: str, session_id: str, kind: str) -> ResponseReturnValue:
         return error(400, f"not a Linkly notification: {exc}")
     if events.apply(db.session, payment, note):
         enqueue_send_next(redis_conn.client, payment.terminal_id)
-        enqueue_report(redis_conn.client, payment.id)
+        enqueue_reports(redis_conn.client, payment.portal_id)
     elif payment.is_final and payment.report_state == "pending":
-        enqueue_report(redis_conn.client, payment.id)  # a conflict to tell people about
+        enqueue_reports(redis_conn.client, payment.portal_id)  # a conflict to tell people about
     return jsonify({"status": "ok"})

@@ -137,7 +137,7 @@ class HandlerCall(Base):
     # Seconds before Bitrix24 closes the activity (0: never); the answer must come first.
     timeout_duration: Mapped[int] = mapped_column(Integer, default=0)
     # received | invalid -> started (a payment runs) | reported; or forged.
-    state: Mapped[str] = mapped_column(String(16), default="received")
+    state: Mapped[str] = mapped_column(String(16), default="received", index=True)
     outcome: Mapped[dict[str, object] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
@@ -228,6 +228,9 @@ class Payment(Base):
     reported_status: Mapped[str | None] = mapped_column(String(12))
     report_state: Mapped[str] = mapped_column(String(12), default="none", index=True)
     report_done: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    # Back-off of a report that did not land: failed tries so far, and when to try again.
+    report_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    report_next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

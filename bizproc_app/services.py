@@ -11,7 +11,7 @@ from bizproc_app.installation import Lifecycle
 from bizproc_app.linkly import LinklyClient
 from bizproc_app.models import Portal
 from bizproc_app.payments.pipeline import Pipeline
-from workers.queues import enqueue_report, enqueue_send_next
+from workers.queues import enqueue_reports, enqueue_send_next
 
 
 def bitrix_client_for(portal: Portal) -> BitrixClient:
@@ -38,9 +38,9 @@ class RqJobs:
         """Queue the terminal's next payment."""
         enqueue_send_next(redis_conn.client, terminal_id)
 
-    def report(self, payment_id: str) -> None:
-        """Queue the payment's report to Bitrix24."""
-        enqueue_report(redis_conn.client, payment_id)
+    def report(self, portal_id: int) -> None:
+        """Queue the portal's reports to Bitrix24."""
+        enqueue_reports(redis_conn.client, portal_id)
 
 
 def linkly() -> LinklyClient:

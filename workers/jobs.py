@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any
+from functools import partial
 
 from flask import current_app
 from redis.exceptions import LockError
-from sqlalchemy import case, func, update
+from redis.lock import Lock
 from sqlalchemy.orm import Session
 
 from bizproc_app import calls
+from bizproc_app.bitrix import BitrixError
 from bizproc_app.extensions import db, redis_conn
-from bizproc_app.models import ACTIVE_STATES, HandlerCall, Payment, Portal
-from bizproc_app.payments import outcome, report, states
-from bizproc_app.portals import journal
+from bizproc_app.models import HandlerCall, Payment, Portal
+from bizproc_app.payments.crm import StageCache, read_contexts
+from bizproc_app.payments.report_drain import ReportDrain
 from bizproc_app.services import bitrix_client_for, lifecycle, pipeline
-from workers.queues import enqueue_send_next
+from workers.queues import enqueue_calls, enqueue_reports, started
 
-# Longer than a report job may run (its job_timeout), so a killed worker's lock expires.
-REPORT_LOCK_SECONDS = 150
+# A portal's drain holds its lock this long without renewing it (it renews after each batch),
+# so a killed worker blocks the portal's drain for at most this long.
+DRAIN_LOCK_SECONDS = 90
+# Calls read in one batch request: at most 4 commands each, 50 to a request.
+CALLS_PER_BATCH = 12
 
 
 @contextmanager
@@ -38,30 +42,96 @@ def _portal(session: Session, portal_id: int) -> Portal | None:
     return portal if portal is not None and portal.installed else None
 
 
+def _exclusive(name: str, drain: Callable[[Callable[[], None]], bool]) -> str:
+    """Run a portal's drain in one worker at a time, never missing work queued meanwhile.
+
+    A run that finds the lock taken leaves a mark and tries once more; the holder looks for the
+    mark after releasing and drains again. `drain(renew)` returns False when it stopped with work
+    left (its time ran out): then a fresh job is queued so other jobs get their turn.
+    """
+    conn = redis_conn.client
+    again = f"{name}:again"
+    while True:
+        lock = conn.lock(f"{name}:lock", timeout=DRAIN_LOCK_SECONDS)
+        if not lock.acquire(blocking=False):
+            conn.set(again, 1, ex=DRAIN_LOCK_SECONDS)
+            if not lock.acquire(blocking=False):
+                return "busy"  # the holder sees the mark when it finishes
+        try:
+            conn.delete(again)  # the drain below sees everything committed before this point
+            finished = drain(partial(_renew, lock))
+        finally:
+            with suppress(LockError):
+                lock.release()
+        if not finished:
+            return "more"
+        if not conn.exists(again):
+            return "done"
+
+
+def _renew(lock: Lock) -> None:
+    with suppress(LockError):
+        lock.reacquire()
+
+
+def process_calls(portal_id: int) -> str:
+    """Verify the portal's new robot calls and read their CRM documents in shared batches,
+    then start their payments and send each to its PIN pad when the pad is free."""
+    started(redis_conn.client, f"calls-{portal_id}")
+
+    def drain(renew: Callable[[], None]) -> bool:
+        with _session() as session:
+            portal = _portal(session, portal_id)
+            if portal is None:
+                return True
+            cfg = current_app.config["APP_CONFIG"]
+            client = bitrix_client_for(portal)
+            runner = pipeline()
+            stop_at = time.monotonic() + 60
+            while batch := calls.pending(session, portal_id, CALLS_PER_BATCH):
+                reads = {f"c{call.id}": calls.context_read(call) for call in batch}
+                found = read_contexts(client, reads, StageCache(redis_conn.client, portal_id))
+                transient: Exception | None = None
+                terminals: list[int] = []
+                for call in batch:
+                    try:
+                        payment = calls.start(session, cfg, call, client, found[f"c{call.id}"])
+                    except BitrixError as exc:  # this call's proof failed for now: retry later
+                        transient = exc
+                        continue
+                    if payment is not None and payment.terminal_id not in terminals:
+                        terminals.append(payment.terminal_id)
+                for terminal_id in terminals:  # no extra job: the pad starts at once
+                    runner.send_next(terminal_id)
+                renew()
+                if transient is not None:
+                    raise transient
+                if time.monotonic() >= stop_at:
+                    enqueue_calls(redis_conn.client, portal_id)
+                    return False
+            return True
+
+    return _exclusive(f"calls:{portal_id}", drain)
+
+
 def process_call(call_id: int) -> str:
-    """Verify a robot call through Bitrix24, read the CRM and start its payment."""
+    """Process one call (jobs queued before an upgrade): its portal's drain does it."""
     with _session() as session:
         call = session.get(HandlerCall, call_id)
-        if call is None:
-            return "missing"
-        portal = _portal(session, call.portal_id)
-        if portal is None:
-            return "portal gone"
-        cfg = current_app.config["APP_CONFIG"]
-        payment = calls.process(session, cfg, call, bitrix_client_for(portal))
-        if payment is not None:
-            enqueue_send_next(redis_conn.client, payment.terminal_id)
-        return call.state
+        portal_id = call.portal_id if call is not None else None
+    return process_calls(portal_id) if portal_id is not None else "missing"
 
 
 def send_next(terminal_id: int) -> str | None:
     """Start the terminal's oldest queued payment if its PIN pad is free."""
+    started(redis_conn.client, f"send-next-{terminal_id}")
     with _session():
         return pipeline().send_next(terminal_id)
 
 
 def recover(payment_id: str) -> str:
     """Resume a send that died before the request left, or ask Linkly for the outcome."""
+    started(redis_conn.client, f"recover-{payment_id}")
     with _session() as session:
         payment = session.get(Payment, payment_id)
         if payment is None or payment.is_final:
@@ -74,133 +144,33 @@ def recover(payment_id: str) -> str:
         return payment.state
 
 
+def report_portal(portal_id: int) -> str:
+    """Write the portal's finished payments to Bitrix24, many to a batch request."""
+    started(redis_conn.client, f"reports-{portal_id}")
+
+    def drain(renew: Callable[[], None]) -> bool:
+        with _session() as session:
+            cfg = current_app.config["APP_CONFIG"]
+            done = ReportDrain(cfg, session, bitrix_client_for).run(portal_id, renew)
+        if done["more"]:
+            enqueue_reports(redis_conn.client, portal_id)
+            return False
+        return True
+
+    return _exclusive(f"reports:{portal_id}", drain)
+
+
 def report_payment(payment_id: str) -> str:
-    """Write the outcome to Bitrix24 once (or tell people it is unknown); retried until done."""
-    # One report at a time per payment: two runs from the same `done` would both write.
-    lock = redis_conn.client.lock(f"report-lock:{payment_id}", timeout=REPORT_LOCK_SECONDS)
-    if not lock.acquire(blocking=False):
-        return "busy"  # the running report finishes it; the sweep re-queues what stays pending
-    try:
-        return _report_payment(payment_id)
-    finally:
-        with suppress(LockError):
-            lock.release()
-
-
-def _report_payment(payment_id: str) -> str:
+    """Report one payment (jobs queued before an upgrade): its portal's drain does it."""
     with _session() as session:
         payment = session.get(Payment, payment_id)
-        if payment is None or payment.report_state != "pending":
-            return "nothing to do"
-        portal = _portal(session, payment.portal_id)
-        if portal is None:
-            payment.report_state = "portal gone"
-            session.commit()
-            return payment.report_state
-        late = payment.reported_status == "unknown" and payment.is_final
-        if not payment.is_final and payment.reported_status == "unknown":
-            # Nothing new to tell, unless the outcome lands right now: then it stays pending.
-            session.execute(
-                update(Payment)
-                .where(Payment.id == payment.id, Payment.state.in_(ACTIVE_STATES))
-                .values(report_state="done")
-                .execution_options(synchronize_session=False)
-            )
-            session.commit()
-            return "already told unknown"
-        version = payment.updated_at
-        # One `done` for the whole life of the report: the unknown phase and the late one.
-        done = copy.deepcopy(payment.report_done or {})
-        before = copy.deepcopy(done)
-        status = outcome.status_of(payment)
-        try:
-            report.report(bitrix_client_for(portal), _input(session, payment, portal, late), done)
-        except report.ReportIncomplete as exc:
-            payment.report_done = dict(exc.done)
-            _journal_writes(session, payment, status, before, exc.done, str(exc))
-            session.commit()
-            raise
-        _journal_writes(session, payment, status, before, done, "")
-        # Done only if nothing happened meanwhile (say, the unknown outcome became final):
-        # otherwise it stays pending and the next run reports what changed.
-        unchanged = Payment.updated_at == version
-        session.execute(
-            update(Payment)
-            .where(Payment.id == payment.id)
-            .values(
-                report_done=done,
-                reported_status=func.coalesce(Payment.reported_status, status),
-                report_state=case((unchanged, "done"), else_=Payment.report_state),
-            )
-            .execution_options(synchronize_session=False)
-        )
-        session.commit()
-        return "done"
-
-
-def _journal_writes(
-    session: Session,
-    payment: Payment,
-    status: str,
-    before: dict[str, Any],
-    after: dict[str, Any],
-    error: str,
-) -> None:
-    """Journal what this report run wrote to Bitrix24 (and what it could not)."""
-    landed = sorted(k for k in after if k != "uncertain" and after[k] != before.get(k))
-    if landed or error:
-        journal(
-            session,
-            "bitrix.write",
-            portal=payment.portal_id,
-            subject=payment.id,
-            method="batch",
-            status=status,
-            landed=landed,
-            done=after,
-            error=error,
-        )
-
-
-def _input(session: Session, payment: Payment, portal: Portal, late: bool) -> report.ReportInput:
-    cfg = current_app.config["APP_CONFIG"]
-    ctx = payment.context or {}
-    fully_refunded = False
-    bitrix_payment_id = ctx.get("bitrix_payment_id")
-    if payment.kind == "refund" and payment.original_id:
-        original = session.get(Payment, payment.original_id)
-        if original is not None and payment.state == "approved":
-            fully_refunded = states.refundable_cents(session, original) <= 0
-        if original is not None and not bitrix_payment_id:
-            # The invoice had no payment of its own: the purchase's report created the one to
-            # unpay, and only that report knows its id.
-            bitrix_payment_id = (original.report_done or {}).get("payment_added")
-    people = tuple(sorted({u for u in (payment.requested_by, portal.auth_user_id) if u}))
-    conflict = bool(ctx.get("conflict"))
-    return report.ReportInput(
-        payment_id=payment.id,
-        kind=payment.kind,
-        status=outcome.status_of(payment),
-        resolved_late=late,
-        amount_cents=payment.amount_cents,
-        currency=payment.currency,
-        deal_id=payment.deal_id,
-        invoice_id=payment.invoice_id,
-        order_payment_id=payment.order_payment_id,
-        bitrix_payment_id=bitrix_payment_id,
-        success_stage=ctx.get("success_stage"),
-        refund_stage=cfg.REFUND_STAGE or None,
-        fully_refunded=fully_refunded,
-        event_token=None if late else ctx.get("event_token"),
-        return_values=outcome.return_values(payment),
-        comment=outcome.comment(payment),
-        notify_user_ids=people if (late or conflict or not payment.is_final) else (),
-        notify_message=outcome.message(payment, late=late),
-    )
+        portal_id = payment.portal_id if payment is not None else None
+    return report_portal(portal_id) if portal_id is not None else "missing"
 
 
 def confirm_uninstall(member_id: str) -> str:
     """Purge a portal's secrets once Bitrix24 refuses our token; raise (and retry) until then."""
+    started(redis_conn.client, f"uninstall-{member_id}")
     with _session():
         lifecycle().confirm_uninstall(member_id)
         return "uninstalled"

@@ -6,8 +6,6 @@ from typing import Any
 
 from redis import Redis
 from rq import Queue, Retry
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 # Most urgent first: a worker drains payments before Bitrix24 reports before housekeeping.
@@ -19,7 +17,9 @@ BITRIX_RETRY = Retry(max=8, interval=[2, 5, 15, 60, 300, 900, 1800, 3600])
 PAYMENT_RETRY = Retry(max=5, interval=[1, 3, 10, 30, 60])
 # About two minutes of patience for a portal that is still removing the app.
 UNINSTALL_RETRY = Retry(max=5, interval=[2, 5, 15, 30, 60])
-_WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+# A job marked pending is not enqueued again until it starts; then a new trigger queues one more
+# run (work committed meanwhile is never missed). The mark expires in case Redis lost the job.
+KICK_TTL_SECONDS = 60
 
 
 def queue(name: str, connection: Redis) -> Queue:
@@ -29,40 +29,39 @@ def queue(name: str, connection: Redis) -> Queue:
     return Queue(name, connection=connection, serializer=SERIALIZER)
 
 
-def _once(connection: Redis, name: str, func: str, *args: Any, job_id: str, **options: Any) -> None:
-    """Enqueue unless the same job is already waiting (jobs are idempotent either way)."""
-    try:
-        job = Job.fetch(job_id, connection=connection, serializer=SERIALIZER)
-        if job.get_status(refresh=False) in _WAITING:
-            return
-        job.delete()
-    except NoSuchJobError:
-        pass
-    queue(name, connection).enqueue(func, *args, job_id=job_id, **options)
+def _kick(connection: Redis, name: str, func: str, key: str, *args: Any, **options: Any) -> None:
+    """Enqueue the job unless a run of it is already waiting to start (one Redis call then)."""
+    if connection.set(f"kick:{key}", 1, nx=True, ex=KICK_TTL_SECONDS):
+        queue(name, connection).enqueue(func, *args, **options)
 
 
-def enqueue_call(connection: Redis, call_id: int) -> None:
-    """Process one robot/activity call: verify it, read the CRM, start its payment."""
-    _once(
+def started(connection: Redis, key: str) -> None:
+    """Called first by a kicked job: from now on a new trigger queues another run."""
+    connection.delete(f"kick:{key}")
+
+
+def enqueue_calls(connection: Redis, portal_id: int) -> None:
+    """Process the portal's new robot/activity calls: verify, read the CRM, start payments."""
+    _kick(
         connection,
         "payments",
-        "workers.jobs.process_call",
-        call_id,
-        job_id=f"call-{call_id}",
+        "workers.jobs.process_calls",
+        f"calls-{portal_id}",
+        portal_id,
         retry=BITRIX_RETRY,
-        job_timeout=120,
-        failure_ttl=30 * 24 * 3600,
+        job_timeout=300,
+        failure_ttl=7 * 24 * 3600,
     )
 
 
 def enqueue_send_next(connection: Redis, terminal_id: int) -> None:
     """Start the terminal's next queued payment if the PIN pad is free."""
-    _once(
+    _kick(
         connection,
         "payments",
         "workers.jobs.send_next",
+        f"send-next-{terminal_id}",
         terminal_id,
-        job_id=f"send-next-{terminal_id}",
         retry=PAYMENT_RETRY,
         job_timeout=120,
     )
@@ -70,38 +69,38 @@ def enqueue_send_next(connection: Redis, terminal_id: int) -> None:
 
 def enqueue_recover(connection: Redis, payment_id: str) -> None:
     """Ask Linkly for a payment's outcome (the recovery GET)."""
-    _once(
+    _kick(
         connection,
         "payments",
         "workers.jobs.recover",
+        f"recover-{payment_id}",
         payment_id,
-        job_id=f"recover-{payment_id}",
         job_timeout=120,
     )
 
 
-def enqueue_report(connection: Redis, payment_id: str) -> None:
-    """Write a payment's outcome to Bitrix24 until it lands."""
-    _once(
+def enqueue_reports(connection: Redis, portal_id: int) -> None:
+    """Write the portal's finished payments to Bitrix24, many to a batch, until they land."""
+    _kick(
         connection,
         "bitrix",
-        "workers.jobs.report_payment",
-        payment_id,
-        job_id=f"report-{payment_id}",
+        "workers.jobs.report_portal",
+        f"reports-{portal_id}",
+        portal_id,
         retry=BITRIX_RETRY,
-        job_timeout=120,
-        failure_ttl=30 * 24 * 3600,
+        job_timeout=300,
+        failure_ttl=7 * 24 * 3600,
     )
 
 
 def enqueue_uninstall_check(connection: Redis, member_id: str) -> None:
     """Queue a later check that the portal has revoked our token, then the purge."""
-    _once(
+    _kick(
         connection,
         "bitrix",
         "workers.jobs.confirm_uninstall",
+        f"uninstall-{member_id}",
         member_id,
-        job_id=f"uninstall-{member_id}",
         retry=UNINSTALL_RETRY,
         job_timeout=60,
         failure_ttl=30 * 24 * 3600,

@@ -13,7 +13,7 @@ import time
 
 from bizproc_app import create_app
 from bizproc_app.extensions import redis_conn
-from workers.queues import enqueue_call, enqueue_recover, enqueue_report, enqueue_send_next
+from workers.queues import enqueue_calls, enqueue_recover, enqueue_reports, enqueue_send_next
 
 log = logging.getLogger("workers.scheduler")
 
@@ -29,13 +29,13 @@ class RqEnqueue:
         """Queue a recovery check."""
         enqueue_recover(redis_conn.client, payment_id)
 
-    def report(self, payment_id: str) -> None:
-        """Queue a report."""
-        enqueue_report(redis_conn.client, payment_id)
+    def reports(self, portal_id: int) -> None:
+        """Queue the portal's reports."""
+        enqueue_reports(redis_conn.client, portal_id)
 
-    def call(self, call_id: int) -> None:
-        """Queue a robot call's processing."""
-        enqueue_call(redis_conn.client, call_id)
+    def calls(self, portal_id: int) -> None:
+        """Queue the portal's robot calls."""
+        enqueue_calls(redis_conn.client, portal_id)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,7 +5,7 @@ No Flask or SQLAlchemy here; the app supplies a TokenStore and the Redis connect
 
 from __future__ import annotations
 
-from .batch import BATCH_LIMIT, BatchResult
+from .batch import BATCH_LIMIT, BatchResult, prefixed
 from .client import BitrixClient, RestResponse
 from .errors import (
     AccessDenied,
@@ -61,5 +61,6 @@ __all__ = [
     "mask",
     "mask_query",
     "parse_bracket_form",
+    "prefixed",
     "validate_client_endpoint",
 ]

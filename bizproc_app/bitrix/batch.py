@@ -33,6 +33,16 @@ class BatchResult:
     totals: dict[str, int] = field(default_factory=dict)
     nexts: dict[str, int] = field(default_factory=dict)
 
+    def part(self, prefix: str) -> BatchResult:
+        """The answers of the commands named with `prefix` (see `prefixed`), prefix removed."""
+
+        def strip(members: Mapping[str, Any]) -> dict[str, Any]:
+            return {k[len(prefix) :]: v for k, v in members.items() if k.startswith(prefix)}
+
+        return BatchResult(
+            strip(self.results), strip(self.errors), strip(self.totals), strip(self.nexts)
+        )
+
     def merge(self, other: BatchResult) -> None:
         """Add another chunk's answers."""
         self.results.update(other.results)
@@ -66,6 +76,28 @@ def encode_chunks(commands: Mapping[str, Command]) -> list[dict[str, str]]:
             chunk[name] = f"{check_method(method)}?{query}" if query else check_method(method)
         chunks.append(chunk)
     return chunks
+
+
+def prefixed(prefix: str, commands: Mapping[str, Command]) -> dict[str, Command]:
+    """The commands renamed `prefix + name`, their `$result[name]` references too.
+
+    Lets the commands of several payments share one batch request without name clashes.
+    """
+    names = set(commands)
+
+    def rename(value: Any) -> Any:
+        if isinstance(value, str):
+            return _REFERENCE.sub(
+                lambda m: f"$result[{prefix}{m.group(1)}]" if m.group(1) in names else m.group(0),
+                value,
+            )
+        if isinstance(value, Mapping):
+            return {k: rename(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [rename(v) for v in value]
+        return value
+
+    return {prefix + name: (method, rename(params)) for name, (method, params) in commands.items()}
 
 
 def _references(value: Any) -> Iterator[str]:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from bizproc_app.bitrix import AccessDenied, BitrixClient
+from redis import Redis
+
+from bizproc_app.bitrix import AccessDenied, BatchResult, BitrixClient, BitrixError, prefixed
 from bizproc_app.payments.service import CrmContext
 
+Command = tuple[str, dict[str, Any]]
 _DOC = re.compile(r"^(DEAL|SMART_INVOICE)_(\d+)$")
 
 
@@ -42,37 +47,66 @@ def _success_stage(stages: Any) -> str | None:
     return None
 
 
-def read_context(
-    client: BitrixClient,
-    *,
-    event_token: str | None,
-    deal_id: int | None,
-    invoice_id: int | None,
-    order_payment_id: int | None,
-) -> CrmContext:
-    """One batch: prove the event_token (when given), read the invoice/order/deal being paid."""
-    commands: dict[str, tuple[str, dict[str, Any]]] = {}
-    if event_token:
+@dataclass(frozen=True)
+class ContextRead:
+    """What to read for one payment (and the robot call's event_token to prove)."""
+
+    event_token: str | None
+    deal_id: int | None
+    invoice_id: int | None
+    order_payment_id: int | None
+
+
+class StageCache:
+    """Success stages of smart-invoice categories, per portal, shared through Redis for a while.
+
+    Stages rarely change; caching them saves one batch command per payment. "" means the
+    category has no success stage.
+    """
+
+    def __init__(self, redis: Redis, portal_id: int, ttl: int = 600) -> None:
+        self._redis, self._key, self._ttl = redis, f"stages:{portal_id}", ttl
+
+    def known(self) -> dict[str, str]:
+        """Category id -> success stage ("" for none)."""
+        return {k.decode(): v.decode() for k, v in self._redis.hgetall(self._key).items()}
+
+    def remember(self, stages: Mapping[str, str]) -> None:
+        """Add categories' success stages."""
+        if stages:
+            self._redis.hset(self._key, mapping=dict(stages))
+            self._redis.expire(self._key, self._ttl)
+
+
+def context_commands(read: ContextRead, *, stages: bool = True) -> dict[str, Command]:
+    """The batch commands that prove the call and read the document being paid."""
+    commands: dict[str, Command] = {}
+    if read.event_token:
         commands["verify"] = (
             "bizproc.activity.log",
-            {"EVENT_TOKEN": event_token, "LOG_MESSAGE": "POS payments: request received"},
+            {"EVENT_TOKEN": read.event_token, "LOG_MESSAGE": "POS payments: request received"},
         )
-    if invoice_id:
-        commands["invoice"] = ("crm.item.get", {"entityTypeId": 31, "id": invoice_id})
+    if read.invoice_id:
+        commands["invoice"] = ("crm.item.get", {"entityTypeId": 31, "id": read.invoice_id})
         commands["payments"] = (
             "crm.item.payment.list",
-            {"entityTypeId": 31, "entityId": invoice_id},
+            {"entityTypeId": 31, "entityId": read.invoice_id},
         )
-        commands["stages"] = (
-            "crm.status.list",
-            {"filter": {"ENTITY_ID": "SMART_INVOICE_STAGE_$result[invoice][item][categoryId]"}},
-        )
-    elif order_payment_id:
-        commands["order"] = ("crm.item.payment.get", {"id": order_payment_id})
-    if deal_id and not invoice_id:
-        commands["deal"] = ("crm.item.get", {"entityTypeId": 2, "id": deal_id})
-    found = client.batch(commands) if commands else None
-    errors = found.errors if found else {}
+        if stages:
+            commands["stages"] = (
+                "crm.status.list",
+                {"filter": {"ENTITY_ID": "SMART_INVOICE_STAGE_$result[invoice][item][categoryId]"}},
+            )
+    elif read.order_payment_id:
+        commands["order"] = ("crm.item.payment.get", {"id": read.order_payment_id})
+    if read.deal_id and not read.invoice_id:
+        commands["deal"] = ("crm.item.get", {"entityTypeId": 2, "id": read.deal_id})
+    return commands
+
+
+def parse_context(read: ContextRead, found: BatchResult) -> CrmContext:
+    """Turn one payment's answers into a CrmContext; raise CallForged or LookupError."""
+    errors = found.errors
     if "verify" in errors:
         if isinstance(errors["verify"], AccessDenied):
             raise CallForged("Bitrix24 refused the event_token")
@@ -81,7 +115,8 @@ def read_context(
         if name in errors:
             problem = errors[name]
             raise LookupError(f"Bitrix24 could not read the {name}: {problem.code or problem}")
-    results = found.results if found else {}
+    results = found.results
+    deal_id, invoice_id = read.deal_id, read.invoice_id
     if invoice_id:
         item = (results.get("invoice") or {}).get("item") or {}
         payments = results.get("payments") or []
@@ -96,16 +131,16 @@ def read_context(
             success_stage=_success_stage(results.get("stages")),
             title=str(item.get("title") or f"Invoice #{invoice_id}"),
         )
-    if order_payment_id:
+    if read.order_payment_id:
         order = results.get("order") or {}
         return CrmContext(
             amount=_money(order.get("sum")),
             currency=order.get("currency"),
             paid=str(order.get("paid")) == "Y",
             deal_id=deal_id,
-            order_payment_id=order_payment_id,
-            bitrix_payment_id=order_payment_id,
-            title=f"Payment {order.get('accountNumber') or order_payment_id}",
+            order_payment_id=read.order_payment_id,
+            bitrix_payment_id=read.order_payment_id,
+            title=f"Payment {order.get('accountNumber') or read.order_payment_id}",
         )
     deal = (results.get("deal") or {}).get("item") or {}
     return CrmContext(
@@ -114,6 +149,77 @@ def read_context(
         deal_id=deal_id,
         title=str(deal.get("title") or (f"Deal #{deal_id}" if deal_id else "")),
     )
+
+
+def read_contexts(
+    client: BitrixClient, reads: Mapping[str, ContextRead], stages: StageCache | None = None
+) -> dict[str, CrmContext | Exception]:
+    """Read several payments' documents in one batch request (keys: letters and digits).
+
+    With a warm stage cache the stages are not read; a category it lacks costs one more
+    request, shared by every payment of the batch.
+    """
+    known = stages.known() if stages else {}
+    cold = not known
+    commands: dict[str, Command] = {}
+    for key, read in reads.items():
+        commands.update(prefixed(f"{key}_" if key else "", context_commands(read, stages=cold)))
+    found = client.batch(commands) if commands else BatchResult()
+    out: dict[str, CrmContext | Exception] = {}
+    categories: dict[str, str] = {}
+    for key, read in reads.items():
+        part = found.part(f"{key}_" if key else "")
+        try:
+            out[key] = parse_context(read, part)
+        except (CallForged, LookupError, BitrixError) as exc:
+            out[key] = exc
+            continue
+        item = (part.results.get("invoice") or {}).get("item") or {}
+        if read.invoice_id and item.get("categoryId") is not None:
+            categories[key] = str(item["categoryId"])
+            if cold:
+                known[categories[key]] = out[key].success_stage or ""  # type: ignore[union-attr]
+    missing = {c for c in categories.values() if c not in known}
+    if missing:
+        known.update(_read_stages(client, missing))
+    if stages:
+        stages.remember(known)
+    for key, category in categories.items():
+        context = out[key]
+        if isinstance(context, CrmContext) and category in known:
+            out[key] = replace(context, success_stage=known[category] or None)
+    return out
+
+
+def _read_stages(client: BitrixClient, categories: set[str]) -> dict[str, str]:
+    """The success stage of each category, in one batch."""
+    found = client.batch(
+        {
+            f"s{c}": ("crm.status.list", {"filter": {"ENTITY_ID": f"SMART_INVOICE_STAGE_{c}"}})
+            for c in sorted(categories)
+        }
+    )
+    return {
+        c: _success_stage(found.results.get(f"s{c}")) or ""
+        for c in categories
+        if f"s{c}" in found.results
+    }
+
+
+def read_context(
+    client: BitrixClient,
+    *,
+    event_token: str | None,
+    deal_id: int | None,
+    invoice_id: int | None,
+    order_payment_id: int | None,
+) -> CrmContext:
+    """One batch: prove the event_token (when given), read the invoice/order/deal being paid."""
+    read = ContextRead(event_token, deal_id, invoice_id, order_payment_id)
+    found = read_contexts(client, {"": read})[""]
+    if isinstance(found, Exception):
+        raise found
+    return found
 
 
 def _int(value: Any) -> int | None:

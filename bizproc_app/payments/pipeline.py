@@ -39,7 +39,7 @@ class Jobs(Protocol):
     """What the pipeline asks the queue to do next."""
 
     def send_next(self, terminal_id: int) -> None: ...
-    def report(self, payment_id: str) -> None: ...
+    def report(self, portal_id: int) -> None: ...
 
 
 def notify_hash(secret: str) -> str:
@@ -327,7 +327,7 @@ class Pipeline:
 
     def _after_final(self, payment: Payment) -> None:
         self.jobs.send_next(payment.terminal_id)
-        self.jobs.report(payment.id)
+        self.jobs.report(payment.portal_id)
 
     @staticmethod
     def _later(seconds: float):  # type: ignore[no-untyped-def]

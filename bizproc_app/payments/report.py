@@ -29,6 +29,7 @@ from bizproc_app.bitrix import (
     BitrixUnavailable,
     OAuthError,
     WorkflowNotFound,
+    prefixed,
 )
 
 INVOICE_TYPE_ID = 31
@@ -287,6 +288,44 @@ def _set_uncertain(done: dict[str, Any], uncertain: set[str]) -> None:
         done.pop("uncertain", None)
 
 
+def report_many(
+    client: BitrixClient, items: Mapping[str, tuple[ReportInput, dict[str, Any]]]
+) -> dict[str, dict[str, BaseException]]:
+    """One round for several payments in ONE batch request; return the errors, by key.
+
+    Each `done` is updated in place. Keys name the payments inside the batch (letters and
+    digits; "" for a batch of one); the caller keeps the total under 50 commands
+    (`plan_commands` tells how many).
+    """
+
+    def prefix(key: str) -> str:
+        return f"{key}_" if key else ""
+
+    plans = {key: plan_commands(inp, done) for key, (inp, done) in items.items()}
+    commands: Commands = {}
+    for key, cmds in plans.items():
+        commands.update(prefixed(prefix(key), cmds))  # type: ignore[arg-type]
+    if not commands:
+        return {}
+    try:
+        result = client.batch(commands)
+    except BitrixUnavailable as exc:
+        # The batch may have run without us hearing: creations must be looked up first.
+        for key, (_, done) in items.items():
+            sent = {n for n in plans[key] if n in TRACKED}
+            _set_uncertain(done, set(done.get("uncertain", ())) | sent)
+        return {key: {"batch": exc} for key in items if plans[key]}
+    except BitrixError as exc:  # refused before anything ran (limits, auth)
+        return {key: {"batch": exc} for key in items if plans[key]}
+    errors: dict[str, dict[str, BaseException]] = {}
+    for key, (inp, done) in items.items():
+        if plans[key]:
+            found = record_results(inp, done, plans[key], result.part(prefix(key)))
+            if found:
+                errors[key] = dict(found)
+    return errors
+
+
 def report(client: BitrixClient, inp: ReportInput, done: dict[str, Any]) -> dict[str, Any]:
     """Send what is missing in one batch (a second only after look-ups); return `done`.
 
@@ -294,19 +333,9 @@ def report(client: BitrixClient, inp: ReportInput, done: dict[str, Any]) -> dict
     raised; the exception carries the same dict.
     """
     for _ in range(MAX_ROUNDS):
-        commands = plan_commands(inp, done)
-        if not commands:
+        if not plan_commands(inp, done):
             return done
-        try:
-            result = client.batch(commands)
-        except BitrixUnavailable as exc:
-            # The batch may have run without us hearing: creations must be looked up first.
-            sent = {n for n in commands if n in TRACKED}
-            _set_uncertain(done, set(done.get("uncertain", ())) | sent)
-            raise ReportIncomplete(done, {"batch": exc}) from exc
-        except BitrixError as exc:  # refused before anything ran (limits, auth)
-            raise ReportIncomplete(done, {"batch": exc}) from exc
-        errors = record_results(inp, done, commands, result)
+        errors = report_many(client, {"": (inp, done)}).get("")
         if errors:
             raise ReportIncomplete(done, errors)
     if plan_commands(inp, done):

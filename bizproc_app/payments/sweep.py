@@ -7,16 +7,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from bizproc_app.config import Config
 from bizproc_app.installation import purge_idle_secrets
-from bizproc_app.models import HandlerCall, Payment, Portal, Terminal
+from bizproc_app.models import FINAL_STATES, HandlerCall, Payment, Portal, Terminal
 from bizproc_app.payments import states
 from bizproc_app.portals import journal
 
 BATCH = 500
+# Work this old was missed (its own job normally starts it within a second): start it again.
+STALE_SECONDS = 15
 
 
 class Enqueue(Protocol):
@@ -24,8 +26,8 @@ class Enqueue(Protocol):
 
     def send_next(self, terminal_id: int) -> None: ...
     def recover(self, payment_id: str) -> None: ...
-    def report(self, payment_id: str) -> None: ...
-    def call(self, call_id: int) -> None: ...
+    def reports(self, portal_id: int) -> None: ...
+    def calls(self, portal_id: int) -> None: ...
 
 
 @dataclass
@@ -42,7 +44,7 @@ class Sweep:
         now = states.now()
         self._queued(now, done)
         self._open(now, done)
-        self._reports(done)
+        self._reports(now, done)
         self._calls(now, done)
         self._uninstalled(done)
         return done
@@ -61,25 +63,33 @@ class Sweep:
 
     def _queued(self, now, done: Counter[str]) -> None:  # type: ignore[no-untyped-def]
         too_old = now - timedelta(seconds=self.cfg.TERMINAL_BUSY_WAIT_SECONDS)
-        terminals: set[int] = set()
         for payment in self.session.scalars(
             select(Payment)
-            .where(Payment.state == "queued")
+            .where(Payment.state == "queued", Payment.created_at < too_old)
             .order_by(Payment.created_at)
             .limit(BATCH)
         ):
-            if states.aware(payment.created_at) < too_old:
-                minutes = self.cfg.TERMINAL_BUSY_WAIT_SECONDS / 60
-                if states.fail(
-                    self.session,
-                    payment,
-                    f"terminal busy: waited {minutes:g} minutes",
-                    source="sweep",
-                ):
-                    self.enqueue.report(payment.id)
-                    done["busy_timeout"] += 1
-            terminals.add(payment.terminal_id)
-        for terminal_id in terminals:
+            minutes = self.cfg.TERMINAL_BUSY_WAIT_SECONDS / 60
+            reason = f"terminal busy: waited {minutes:g} minutes"
+            if states.fail(self.session, payment, reason, source="sweep"):
+                self.enqueue.reports(payment.portal_id)
+                done["busy_timeout"] += 1
+        # A free PIN pad (or one held by a payment that has ended) with a payment waiting for a
+        # while: the kick that should have started it was lost.
+        held = aliased(Payment)
+        stale = now - timedelta(seconds=STALE_SECONDS)
+        for terminal_id in self.session.scalars(
+            select(Payment.terminal_id)
+            .join(Terminal, Terminal.id == Payment.terminal_id)
+            .outerjoin(held, held.id == Terminal.active_payment_id)
+            .where(
+                Payment.state == "queued",
+                Payment.created_at < stale,
+                or_(held.id.is_(None), held.state.in_(FINAL_STATES)),
+            )
+            .distinct()
+            .limit(BATCH)
+        ):
             self.enqueue.send_next(terminal_id)
             done["send_next"] += 1
 
@@ -106,7 +116,7 @@ class Sweep:
                 reason = "not sent to the terminal before the deadline (not charged)"
                 if states.fail(self.session, payment, reason, source="sweep"):
                     self.enqueue.send_next(payment.terminal_id)
-                    self.enqueue.report(payment.id)
+                    self.enqueue.reports(payment.portal_id)
                     done["deadline"] += 1
                 continue
             if deadline and now >= deadline and payment.reported_status is None:
@@ -115,7 +125,7 @@ class Sweep:
                 )
                 payment.report_state = "pending"
                 self.session.commit()
-                self.enqueue.report(payment.id)
+                self.enqueue.reports(payment.portal_id)
                 done["deadline"] += 1
             if sent and now - sent > horizon:
                 payment.next_check_at = None  # past the horizon: people take it from here
@@ -135,19 +145,29 @@ class Sweep:
                 self.enqueue.recover(payment.id)
                 done["recover"] += 1
 
-    def _reports(self, done: Counter[str]) -> None:
-        for payment_id in self.session.scalars(
-            select(Payment.id).where(Payment.report_state == "pending").limit(BATCH)
+    def _reports(self, now, done: Counter[str]) -> None:  # type: ignore[no-untyped-def]
+        """Portals with a report due again (back-off over) or missed (pending for a while)."""
+        stale = now - timedelta(seconds=STALE_SECONDS)
+        for portal_id in self.session.scalars(
+            select(Payment.portal_id)
+            .where(
+                Payment.report_state == "pending",
+                or_(
+                    Payment.report_next_at <= now,
+                    and_(Payment.report_next_at.is_(None), Payment.updated_at <= stale),
+                ),
+            )
+            .distinct()
         ):
-            self.enqueue.report(payment_id)
-            done["report"] += 1
+            self.enqueue.reports(portal_id)
+            done["reports"] += 1
 
     def _calls(self, now, done: Counter[str]) -> None:  # type: ignore[no-untyped-def]
-        stale = now - timedelta(seconds=30)
-        for call in self.session.scalars(
-            select(HandlerCall)
+        stale = now - timedelta(seconds=2 * STALE_SECONDS)
+        for portal_id in self.session.scalars(
+            select(HandlerCall.portal_id)
             .where(HandlerCall.state.in_(("received", "invalid")), HandlerCall.created_at <= stale)
-            .limit(BATCH)
+            .distinct()
         ):
-            self.enqueue.call(call.id)
-            done["call"] += 1
+            self.enqueue.calls(portal_id)
+            done["calls"] += 1

@@ -18,19 +18,19 @@ class Recorded:
     """The sweep's enqueues, written down instead of queued."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[str, object]] = []
+        self.log: list[tuple[str, object]] = []
 
     def send_next(self, terminal_id: int) -> None:
-        self.calls.append(("send_next", terminal_id))
+        self.log.append(("send_next", terminal_id))
 
     def recover(self, payment_id: str) -> None:
-        self.calls.append(("recover", payment_id))
+        self.log.append(("recover", payment_id))
 
-    def report(self, payment_id: str) -> None:
-        self.calls.append(("report", payment_id))
+    def reports(self, portal_id: int) -> None:
+        self.log.append(("reports", portal_id))
 
-    def call(self, call_id: int) -> None:
-        self.calls.append(("call", call_id))
+    def calls(self, portal_id: int) -> None:
+        self.log.append(("calls", portal_id))
 
 
 def _claimed(shop, *, deadline_in: float, idle_for: float) -> Payment:  # type: ignore[no-untyped-def]
@@ -78,15 +78,15 @@ def test_a_send_that_died_before_its_post(
         if expected == "failed":
             assert "not charged" in payment.error and payment.report_state == "pending"
             assert terminal.active_payment_id is None
-            assert ("report", payment.id) in enqueued.calls
-            assert ("send_next", shop["terminal_id"]) in enqueued.calls
+            assert ("reports", shop["portal_id"]) in enqueued.log
+            assert ("send_next", shop["terminal_id"]) in enqueued.log
             kinds = db.session.scalars(
                 select(JournalEntry.kind).where(JournalEntry.subject == payment.id)
             ).all()
             assert "payment.final" in kinds
         else:
             assert terminal.active_payment_id == payment.id
-            resumed = ("recover", payment.id) in enqueued.calls
+            resumed = ("recover", payment.id) in enqueued.log
             assert resumed == (idle_for > 60)
 
 

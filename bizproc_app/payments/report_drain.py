@@ -1,0 +1,240 @@
+"""Drain a portal's pending reports: many payments share each batch request, each resumable."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bizproc_app.bitrix import BATCH_LIMIT, BitrixClient
+from bizproc_app.config import Config
+from bizproc_app.models import ACTIVE_STATES, Payment, Portal
+from bizproc_app.payments import outcome, report, states
+from bizproc_app.portals import journal
+
+# Seconds before the n-th retry of a report that did not land (then hourly).
+BACKOFF = (2, 5, 15, 60, 300, 900, 1800, 3600)
+
+
+@dataclass
+class Pending:
+    """One payment in the batch being built."""
+
+    payment: Payment
+    inp: report.ReportInput
+    done: dict[str, Any]
+    before: dict[str, Any]
+    version: Any
+
+
+@dataclass
+class ReportDrain:
+    """Report every due payment of one portal, up to 50 commands to a request, until none is due."""
+
+    cfg: Config
+    session: Session
+    client_for: Callable[[Portal], BitrixClient]
+    # Stop after this long so other jobs get their turn; the caller queues the rest.
+    budget_seconds: float = 60.0
+
+    def run(self, portal_id: int, on_batch: Callable[[], None] = lambda: None) -> Counter[str]:
+        """Report until nothing is due; return what happened, by kind ("more" = time ran out)."""
+        done: Counter[str] = Counter()
+        portal = self.session.get(Portal, portal_id)
+        if portal is None or not portal.installed:
+            self._portal_gone(portal_id, done)
+            return done
+        client = self.client_for(portal)
+        skip: set[str] = set()  # failed, or out of rounds, in this run: their back-off decides
+        rounds: Counter[str] = Counter()
+        stop_at = time.monotonic() + self.budget_seconds
+        while True:
+            if time.monotonic() >= stop_at:
+                done["more"] += 1
+                return done
+            group = self._group(portal, skip, done)
+            if group is None:
+                return done
+            if not group:
+                continue
+            errors = report.report_many(
+                client, {f"p{i}": (p.inp, p.done) for i, p in enumerate(group)}
+            )
+            for i, item in enumerate(group):
+                rounds[item.payment.id] += 1
+                failed = errors.get(f"p{i}")
+                if failed:
+                    self._retry_later(item, failed)
+                    skip.add(item.payment.id)
+                    done["retry"] += 1
+                elif report.plan_commands(item.inp, item.done):
+                    self._save(item, finished=False)  # look-ups first: another round
+                    if rounds[item.payment.id] >= report.MAX_ROUNDS:
+                        self._retry_later(item, {})
+                        skip.add(item.payment.id)
+                else:
+                    self._save(item, finished=True)
+                    done["reported"] += 1
+            self.session.commit()
+            on_batch()
+
+    def _due(self, portal_id: int, skip: set[str]) -> list[Payment]:
+        now = states.now()
+        stmt = (
+            select(Payment)
+            .where(
+                Payment.portal_id == portal_id,
+                Payment.report_state == "pending",
+                or_(Payment.report_next_at.is_(None), Payment.report_next_at <= now),
+            )
+            .order_by(Payment.updated_at)
+            .limit(BATCH_LIMIT + len(skip))
+            .execution_options(populate_existing=True)  # rows we updated with Core statements
+        )
+        return [p for p in self.session.scalars(stmt) if p.id not in skip]
+
+    def _group(self, portal: Portal, skip: set[str], done: Counter[str]) -> list[Pending] | None:
+        """Due payments whose commands fit one request; None when nothing is due."""
+        due = self._due(portal.id, skip)
+        if not due:
+            return None
+        group: list[Pending] = []
+        room = BATCH_LIMIT
+        for payment in due:
+            if not payment.is_final and payment.reported_status == "unknown":
+                self._nothing_new(payment)
+                done["unknown_kept"] += 1
+                continue
+            late = payment.reported_status == "unknown" and payment.is_final
+            done_so_far = copy.deepcopy(payment.report_done or {})
+            inp = self._input(payment, portal, late)
+            need = len(report.plan_commands(inp, done_so_far))
+            if need > room:
+                break
+            room -= need
+            group.append(
+                Pending(payment, inp, done_so_far, copy.deepcopy(done_so_far), payment.updated_at)
+            )
+        self.session.commit()
+        return group
+
+    def _nothing_new(self, payment: Payment) -> None:
+        """Told "unknown" and still unknown: done, unless the outcome lands right now."""
+        self.session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id, Payment.state.in_(ACTIVE_STATES))
+            .values(report_state="done")
+            .execution_options(synchronize_session=False)
+        )
+
+    def _save(self, item: Pending, *, finished: bool) -> None:
+        payment, status = item.payment, item.inp.status
+        _journal_writes(self.session, payment, status, item.before, item.done, "")
+        # Done only if nothing happened meanwhile (say, the unknown outcome became final):
+        # otherwise it stays pending and the next round reports what changed.
+        unchanged = Payment.updated_at == item.version
+        values: dict[str, Any] = {"report_done": item.done, "report_attempts": 0}
+        if finished:
+            values.update(
+                reported_status=func.coalesce(Payment.reported_status, status),
+                report_state=case((unchanged, "done"), else_=Payment.report_state),
+                report_next_at=None,
+            )
+        self.session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    def _retry_later(self, item: Pending, errors: dict[str, BaseException]) -> None:
+        payment = item.payment
+        attempts = (payment.report_attempts or 0) + 1
+        delay = BACKOFF[min(attempts, len(BACKOFF)) - 1]
+        detail = "; ".join(f"{name}: {err}" for name, err in errors.items()) or "commands left"
+        _journal_writes(self.session, payment, item.inp.status, item.before, item.done, detail)
+        self.session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id)
+            .values(
+                report_done=item.done,
+                report_attempts=attempts,
+                report_next_at=states.now() + timedelta(seconds=delay),
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    def _portal_gone(self, portal_id: int, done: Counter[str]) -> None:
+        done["portal_gone"] = self.session.execute(
+            update(Payment)
+            .where(Payment.portal_id == portal_id, Payment.report_state == "pending")
+            .values(report_state="portal gone")
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        self.session.commit()
+
+    def _input(self, payment: Payment, portal: Portal, late: bool) -> report.ReportInput:
+        ctx = payment.context or {}
+        fully_refunded = False
+        bitrix_payment_id = ctx.get("bitrix_payment_id")
+        if payment.kind == "refund" and payment.original_id:
+            original = self.session.get(Payment, payment.original_id)
+            if original is not None and payment.state == "approved":
+                fully_refunded = states.refundable_cents(self.session, original) <= 0
+            if original is not None and not bitrix_payment_id:
+                # The invoice had no payment of its own: the purchase's report created the one
+                # to unpay, and only that report knows its id.
+                bitrix_payment_id = (original.report_done or {}).get("payment_added")
+        people = tuple(sorted({u for u in (payment.requested_by, portal.auth_user_id) if u}))
+        conflict = bool(ctx.get("conflict"))
+        return report.ReportInput(
+            payment_id=payment.id,
+            kind=payment.kind,
+            status=outcome.status_of(payment),
+            resolved_late=late,
+            amount_cents=payment.amount_cents,
+            currency=payment.currency,
+            deal_id=payment.deal_id,
+            invoice_id=payment.invoice_id,
+            order_payment_id=payment.order_payment_id,
+            bitrix_payment_id=bitrix_payment_id,
+            success_stage=ctx.get("success_stage"),
+            refund_stage=self.cfg.REFUND_STAGE or None,
+            fully_refunded=fully_refunded,
+            event_token=None if late else ctx.get("event_token"),
+            return_values=outcome.return_values(payment),
+            comment=outcome.comment(payment),
+            notify_user_ids=people if (late or conflict or not payment.is_final) else (),
+            notify_message=outcome.message(payment, late=late),
+        )
+
+
+def _journal_writes(
+    session: Session,
+    payment: Payment,
+    status: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    error: str,
+) -> None:
+    """Journal what this report run wrote to Bitrix24 (and what it could not)."""
+    landed = sorted(k for k in after if k != "uncertain" and after[k] != before.get(k))
+    if landed or error:
+        journal(
+            session,
+            "bitrix.write",
+            portal=payment.portal_id,
+            subject=payment.id,
+            method="batch",
+            status=status,
+            landed=landed,
+            done=after,
+            error=error,
+        )

@@ -74,8 +74,9 @@ class Stack:
         if self.opts.profile and name.startswith(("web", "worker", "scheduler")):
             spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
             out = Path(self.opts.profile) / f"{name}.speedscope.json"
+            out.parent.mkdir(parents=True, exist_ok=True)
             return [
-                spy, "record", "--subprocesses", "--idle", "--format", "speedscope",
+                spy, "record", "--subprocesses", "--format", "speedscope",  # CPU samples only
                 "--rate", "200", "-o", str(out), "--", *argv,
             ]  # fmt: skip
         return argv

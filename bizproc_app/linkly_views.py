@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from bizproc_app.extensions import db, redis_conn
-from bizproc_app.linkly import LinklyError, parse_notification
+from bizproc_app.linkly import LinklyError, TransactionResult, parse_notification
 from bizproc_app.models import Payment
 from bizproc_app.payments import events
 from bizproc_app.payments.pipeline import authorization_matches
@@ -22,10 +22,10 @@ log = logging.getLogger(__name__)
 @bp.post("/notify/<payment_id>/<session_id>/<kind>")
 def notify(payment_id: str, session_id: str, kind: str) -> ResponseReturnValue:
     """One display, receipt or transaction event for one payment."""
-    payment = db.session.get(Payment, payment_id[:36])
+    row = events.event_row(db.session, payment_id[:36])
     # The same answer for an unknown payment and a wrong secret: nothing to probe.
-    if payment is None or not authorization_matches(
-        payment, request.headers.get("Authorization", "")
+    if row is None or not authorization_matches(
+        row.notify_hash, request.headers.get("Authorization", "")
     ):
         return error(401, "not authorized")
     body = request.get_json(silent=True)
@@ -35,9 +35,14 @@ def notify(payment_id: str, session_id: str, kind: str) -> ResponseReturnValue:
         note = parse_notification(body)
     except (LinklyError, ValueError) as exc:
         return error(400, f"not a Linkly notification: {exc}")
-    if events.apply(db.session, payment, note):
-        enqueue_send_next(redis_conn.client, payment.terminal_id)
-        enqueue_reports(redis_conn.client, payment.portal_id)
-    elif payment.is_final and payment.report_state == "pending":
-        enqueue_reports(redis_conn.client, payment.portal_id)  # a conflict to tell people about
+    if events.apply(db.session, row, note):
+        enqueue_send_next(redis_conn.client, row.terminal_id)
+        enqueue_reports(redis_conn.client, row.portal_id)
+    elif isinstance(note.response, TransactionResult) and _report_pending(row.id):
+        enqueue_reports(redis_conn.client, row.portal_id)  # a conflict to tell people about
     return jsonify({"status": "ok"})
+
+
+def _report_pending(payment_id: str) -> bool:
+    payment = db.session.get(Payment, payment_id)
+    return payment is not None and payment.is_final and payment.report_state == "pending"

@@ -8,7 +8,8 @@ from redis import Redis
 from rq import Queue, Retry
 from rq.serializers import JSONSerializer
 
-# Most urgent first: a worker drains payments before Bitrix24 reports before housekeeping.
+# Most urgent first: payments and their reports (a workflow waits), then other Bitrix24 work
+# (uninstall checks), then housekeeping.
 QUEUE_NAMES = ("payments", "bitrix", "default")
 SERIALIZER = JSONSerializer
 
@@ -83,7 +84,7 @@ def enqueue_reports(connection: Redis, portal_id: int) -> None:
     """Write the portal's finished payments to Bitrix24, many to a batch, until they land."""
     _kick(
         connection,
-        "bitrix",
+        "payments",  # not behind new calls: a workflow waits for this
         "workers.jobs.report_portal",
         f"reports-{portal_id}",
         portal_id,

@@ -1,13 +1,38 @@
-"""Linkly's events for a payment: display lines, receipts and the final transaction result."""
+"""Linkly's events for a payment: display lines, receipts and the final transaction result.
+
+Display and receipt events are most of the traffic (several per payment), so they are applied
+with one journal insert and one conditional update, without loading the payment through the
+ORM; the final transaction event goes through `states.finalize`.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import and_, case, insert, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from bizproc_app.linkly import DisplayEvent, Notification, ReceiptEvent, TransactionResult
-from bizproc_app.models import Payment
+from bizproc_app.models import FINAL_STATES, JournalEntry, Payment
 from bizproc_app.payments import states
-from bizproc_app.portals import journal
+
+# What a notification needs of its payment: to authenticate it and to apply a screen.
+EVENT_COLUMNS = (
+    Payment.id,
+    Payment.portal_id,
+    Payment.terminal_id,
+    Payment.notify_hash,
+    Payment.session_id,
+    Payment.state,
+    Payment.display,
+    Payment.report_state,
+)
+
+
+def event_row(session: Session, payment_id: str) -> Row[Any] | None:
+    """The payment's columns a notification needs, or None."""
+    return session.execute(select(*EVENT_COLUMNS).where(Payment.id == payment_id)).first()
 
 
 def display_state(event: DisplayEvent) -> dict[str, object]:
@@ -25,25 +50,14 @@ def display_state(event: DisplayEvent) -> dict[str, object]:
     }
 
 
-def apply(session: Session, payment: Payment, note: Notification) -> bool:
+def apply(session: Session, row: Row[Any], note: Notification) -> bool:
     """Apply one authenticated event; True when it finalized the payment (report it)."""
-    journal(
-        session,
-        "linkly.event",
-        portal=payment.portal_id,
-        subject=payment.id,
-        type=note.type,
-        session_id=note.session_id,
-    )
-    if (
-        note.session_id.replace("-", "").lower()
-        != (payment.session_id or "").replace("-", "").lower()
-    ):
-        journal(
+    _journal(session, row, "linkly.event", type=note.type, session_id=note.session_id)
+    if _plain(note.session_id) != _plain(row.session_id or ""):
+        _journal(
             session,
+            row,
             "linkly.event_ignored",
-            portal=payment.portal_id,
-            subject=payment.id,
             reason="session of an earlier attempt",
             session_id=note.session_id,
         )
@@ -52,33 +66,65 @@ def apply(session: Session, payment: Payment, note: Notification) -> bool:
     response = note.response
     if isinstance(response, TransactionResult):
         session.commit()
+        payment = session.get(Payment, row.id)
+        assert payment is not None
         return states.finalize(session, payment, response, source="event")
-    if payment.is_final:  # a late display or receipt changes nothing of a final payment
-        if isinstance(response, ReceiptEvent) and not _receipt_of(payment, response):
-            _store_receipt(payment, response)
-        session.commit()
-        return False
-    if isinstance(response, DisplayEvent):
-        screen = display_state(response)
-        history = list((payment.display or {}).get("history", []))
-        if screen["lines"] and (not history or history[-1] != screen["lines"]):
-            history = [*history, screen["lines"]][-20:]  # every prompt, for the CLI and the UI
-        payment.display = {**screen, "history": history}
-        states.transition(session, payment.id, ("sending", "unknown"), state="in_progress")
+    if isinstance(response, DisplayEvent) and row.state not in FINAL_STATES:
+        _show(session, row, display_state(response))
     elif isinstance(response, ReceiptEvent):
-        _store_receipt(payment, response)
-    payment.last_event_at = states.now()
+        _store_receipt(session, row, response)
     session.commit()
     return False
 
 
-def _receipt_of(payment: Payment, receipt: ReceiptEvent) -> str:
-    return payment.merchant_receipt if receipt.type.upper() == "M" else payment.receipt
+def _plain(session_id: str) -> str:
+    return session_id.replace("-", "").lower()
 
 
-def _store_receipt(payment: Payment, receipt: ReceiptEvent) -> None:
+def _journal(session: Session, row: Row[Any], kind: str, **detail: object) -> None:
+    session.execute(
+        insert(JournalEntry).values(
+            portal_id=row.portal_id,
+            kind=kind,
+            subject=row.id,
+            detail=detail,
+            created_at=states.now(),
+        )
+    )
+
+
+def _show(session: Session, row: Row[Any], screen: dict[str, object]) -> None:
+    """The PIN pad's prompt, with every prompt so far for the CLI and the UI; never once final."""
+    history = list((row.display or {}).get("history", []))
+    if screen["lines"] and (not history or history[-1] != screen["lines"]):
+        history = [*history, screen["lines"]][-20:]
+    at = states.now()
+    session.execute(
+        update(Payment)
+        .where(Payment.id == row.id, Payment.state.not_in(FINAL_STATES))
+        .values(
+            display={**screen, "history": history},
+            state=case(
+                (Payment.state.in_(("sending", "unknown")), "in_progress"), else_=Payment.state
+            ),
+            last_event_at=at,
+            updated_at=at,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _store_receipt(session: Session, row: Row[Any], receipt: ReceiptEvent) -> None:
+    """Keep the receipt; once final, a late copy never replaces the one already kept."""
     text = "\n".join(line.rstrip() for line in receipt.lines).strip("\n")
-    if receipt.type.upper() == "M":
-        payment.merchant_receipt = text
-    else:
-        payment.receipt = text
+    column = Payment.merchant_receipt if receipt.type.upper() == "M" else Payment.receipt
+    keep = and_(Payment.state.in_(FINAL_STATES), column != "")
+    values: dict[Any, Any] = {column: case((keep, column), else_=text)}
+    if row.state not in FINAL_STATES:
+        values[Payment.last_event_at] = states.now()
+    session.execute(
+        update(Payment)
+        .where(Payment.id == row.id)
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )

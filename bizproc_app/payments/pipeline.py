@@ -47,13 +47,13 @@ def notify_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def authorization_matches(payment: Payment, header: str) -> bool:
+def authorization_matches(stored_hash: str | None, header: str) -> bool:
     """Compare a notification's Authorization header with the stored hash, in constant time.
 
     We hand Linkly "Bearer <secret>" and it sends that back verbatim: nothing else is accepted.
     """
     token = header[len("Bearer ") :] if header and header.startswith("Bearer ") else ""
-    expected = payment.notify_hash or ""
+    expected = stored_hash or ""
     return hmac.compare_digest(notify_hash(token), expected) and bool(token) and bool(expected)
 
 

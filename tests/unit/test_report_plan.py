@@ -15,6 +15,7 @@ from bizproc_app.payments.report import (
     plan_commands,
     record_results,
     report,
+    report_many,
     return_values,
 )
 
@@ -394,3 +395,58 @@ def test_a_refused_token_is_not_retryable() -> None:
     with pytest.raises(ReportIncomplete) as caught:
         report(ScriptedClient(refused), make(), {})  # type: ignore[arg-type]
     assert caught.value.retryable is False
+
+
+def test_reports_of_several_payments_share_one_batch_and_keep_their_own_progress() -> None:
+    first = make(bitrix_payment_id=None)  # pay_add, then pay with $result[pay_add]
+    second = make(payment_id="6f1c2b3a-0000-4000-8000-000000000002", status="declined")
+    denied = error_from_response(
+        403,
+        {"error": "ACCESS_DENIED", "error_description": "no"},
+        method="crm.timeline.comment.add",
+    )
+    client = ScriptedClient(
+        BatchResult(
+            results={
+                "p0_pay_add": 2001,
+                "p0_pay": True,
+                "p0_event": True,
+                "p0_stage": {"item": {}},
+                "p0_comment_deal": 11,
+                "p0_comment_invoice": 12,
+                "p1_event": True,
+                "p1_comment_deal": 21,
+            },
+            errors={"p1_comment_invoice": denied},
+        )
+    )
+    done0: dict[str, Any] = {}
+    done1: dict[str, Any] = {}
+    errors = report_many(client, {"p0": (first, done0), "p1": (second, done1)})  # type: ignore[arg-type]
+    assert len(client.sent) == 1  # one request for both payments
+    assert client.sent[0][:2] == ["p0_pay_add", "p0_pay"]
+    assert done0 == {
+        "payment_added": 2001,
+        "pay": True,
+        "event": True,
+        "stage": True,
+        "comment_deal": 11,
+        "comment_invoice": 12,
+    }
+    assert done1 == {"event": True, "comment_deal": 21}
+    assert list(errors) == ["p1"] and list(errors["p1"]) == ["comment_invoice"]
+    assert plan_commands(second, done1) == {
+        "comment_invoice": plan_commands(second, {})["comment_invoice"]
+    }
+
+
+def test_a_lost_shared_batch_makes_every_payment_look_up_its_creations_first() -> None:
+    lost = BitrixUnavailable("TIMEOUT", "no answer in time", None, "batch")
+    client = ScriptedClient(lost)
+    done0: dict[str, Any] = {}
+    done1: dict[str, Any] = {"event": True, "pay": True, "stage": True, "comment_deal": 1}
+    items = {"p0": (make(), done0), "p1": (make(), done1)}
+    errors = report_many(client, items)  # type: ignore[arg-type]
+    assert set(errors) == {"p0", "p1"}
+    assert done0["uncertain"] == ["comment_deal", "comment_invoice", "event"]
+    assert done1["uncertain"] == ["comment_invoice"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bizproc_app.bitrix import AccessDenied, BadRequest, BitrixUnavailable, OperationTimeLimit
-from bizproc_app.bitrix.batch import encode_chunks, parse_batch
+from bizproc_app.bitrix.batch import BatchResult, encode_chunks, parse_batch, prefixed
 from tests.unit.bitrix.helpers import CLIENT_ENDPOINT
 
 BATCH_URL = f"{CLIENT_ENDPOINT}batch.json"
@@ -177,3 +177,29 @@ def test_list_all_empty_and_stuck(client, requests_mock) -> None:  # type: ignor
     requests_mock.post(url, [page([{"ID": "1"}], 0)])
     with pytest.raises(BitrixUnavailable, match="advance"):
         list(client.list_all("user.get"))
+
+
+def test_prefixed_commands_keep_their_references_inside_their_own_group() -> None:
+    commands = {
+        "add": ("crm.item.payment.add", {"entityId": 5}),
+        "pay": ("crm.item.payment.pay", {"id": "$result[add]", "other": "$result[elsewhere]"}),
+        "rows": ("x.y", {"list": ["$result[add][item][id]", 3], "n": 1}),
+    }
+    renamed = prefixed("p7_", commands)
+    assert list(renamed) == ["p7_add", "p7_pay", "p7_rows"]
+    assert renamed["p7_pay"][1] == {"id": "$result[p7_add]", "other": "$result[elsewhere]"}
+    assert renamed["p7_rows"][1] == {"list": ["$result[p7_add][item][id]", 3], "n": 1}
+    assert commands["pay"][1]["id"] == "$result[add]"  # the original is untouched
+    own = {k: v for k, v in commands.items() if k != "pay"}
+    encode_chunks({**prefixed("a_", own), **prefixed("b_", own)})  # each group's references resolve
+
+
+def test_a_part_of_a_shared_answer_is_one_group_under_its_own_names() -> None:
+    shared = BatchResult(
+        results={"a_pay": True, "b_pay": False, "ab": 1},
+        errors={"b_add": BadRequest("X", "bad", None, "m")},
+        totals={"a_list": 3},
+    )
+    a, b = shared.part("a_"), shared.part("b_")
+    assert (a.results, a.errors, a.totals) == ({"pay": True}, {}, {"list": 3})
+    assert b.results == {"pay": False} and list(b.errors) == ["add"]

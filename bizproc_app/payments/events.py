@@ -1,15 +1,17 @@
 """Linkly's events for a payment: display lines, receipts and the final transaction result.
 
 Display and receipt events are most of the traffic (several per payment), so they are applied
-with one journal insert and one conditional update, without loading the payment through the
-ORM; the final transaction event goes through `states.finalize`.
+with one journal insert and one conditional update, built once as Core statements on the tables
+(no ORM load, no statement building per request); the final transaction event goes through
+`states.finalize`.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, case, insert, select, update
+from sqlalchemy import Insert, Select, Update, and_, bindparam, case, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -17,22 +19,51 @@ from bizproc_app.linkly import DisplayEvent, Notification, ReceiptEvent, Transac
 from bizproc_app.models import FINAL_STATES, JournalEntry, Payment
 from bizproc_app.payments import states
 
+PAYMENTS = Payment.__table__
+JOURNAL = JournalEntry.__table__
 # What a notification needs of its payment: to authenticate it and to apply a screen.
-EVENT_COLUMNS = (
-    Payment.id,
-    Payment.portal_id,
-    Payment.terminal_id,
-    Payment.notify_hash,
-    Payment.session_id,
-    Payment.state,
-    Payment.display,
-    Payment.report_state,
-)
+EVENT_COLUMNS = ("id", "portal_id", "terminal_id", "notify_hash", "session_id", "state", "display")
+
+
+@cache
+def _row_query() -> Select[Any]:
+    c = PAYMENTS.c
+    return select(*(c[name] for name in EVENT_COLUMNS)).where(c.id == bindparam("pid"))
+
+
+@cache
+def _journal_insert() -> Insert:
+    return insert(JOURNAL)
+
+
+@cache
+def _show_update() -> Update:
+    c = PAYMENTS.c
+    return (
+        update(PAYMENTS)
+        .where(c.id == bindparam("pid"), c.state.not_in(FINAL_STATES))
+        .values(
+            display=bindparam("display", type_=c.display.type),
+            state=case((c.state.in_(("sending", "unknown")), "in_progress"), else_=c.state),
+            last_event_at=bindparam("at", type_=c.last_event_at.type),
+            updated_at=bindparam("at", type_=c.updated_at.type),
+        )
+    )
+
+
+@cache
+def _receipt_update(column: str, touch: bool) -> Update:
+    c = PAYMENTS.c
+    keep = and_(c.state.in_(FINAL_STATES), c[column] != "")
+    values: dict[str, Any] = {column: case((keep, c[column]), else_=bindparam("text"))}
+    if touch:
+        values["last_event_at"] = bindparam("at", type_=c.last_event_at.type)
+    return update(PAYMENTS).where(c.id == bindparam("pid")).values(**values)
 
 
 def event_row(session: Session, payment_id: str) -> Row[Any] | None:
     """The payment's columns a notification needs, or None."""
-    return session.execute(select(*EVENT_COLUMNS).where(Payment.id == payment_id)).first()
+    return session.execute(_row_query(), {"pid": payment_id}).first()
 
 
 def display_state(event: DisplayEvent) -> dict[str, object]:
@@ -83,13 +114,14 @@ def _plain(session_id: str) -> str:
 
 def _journal(session: Session, row: Row[Any], kind: str, **detail: object) -> None:
     session.execute(
-        insert(JournalEntry).values(
-            portal_id=row.portal_id,
-            kind=kind,
-            subject=row.id,
-            detail=detail,
-            created_at=states.now(),
-        )
+        _journal_insert(),
+        {
+            "portal_id": row.portal_id,
+            "kind": kind,
+            "subject": row.id,
+            "detail": detail,
+            "created_at": states.now(),
+        },
     )
 
 
@@ -98,33 +130,16 @@ def _show(session: Session, row: Row[Any], screen: dict[str, object]) -> None:
     history = list((row.display or {}).get("history", []))
     if screen["lines"] and (not history or history[-1] != screen["lines"]):
         history = [*history, screen["lines"]][-20:]
-    at = states.now()
-    session.execute(
-        update(Payment)
-        .where(Payment.id == row.id, Payment.state.not_in(FINAL_STATES))
-        .values(
-            display={**screen, "history": history},
-            state=case(
-                (Payment.state.in_(("sending", "unknown")), "in_progress"), else_=Payment.state
-            ),
-            last_event_at=at,
-            updated_at=at,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    values = {"pid": row.id, "display": {**screen, "history": history}, "at": states.now()}
+    session.execute(_show_update(), values)
 
 
 def _store_receipt(session: Session, row: Row[Any], receipt: ReceiptEvent) -> None:
     """Keep the receipt; once final, a late copy never replaces the one already kept."""
     text = "\n".join(line.rstrip() for line in receipt.lines).strip("\n")
-    column = Payment.merchant_receipt if receipt.type.upper() == "M" else Payment.receipt
-    keep = and_(Payment.state.in_(FINAL_STATES), column != "")
-    values: dict[Any, Any] = {column: case((keep, column), else_=text)}
-    if row.state not in FINAL_STATES:
-        values[Payment.last_event_at] = states.now()
-    session.execute(
-        update(Payment)
-        .where(Payment.id == row.id)
-        .values(values)
-        .execution_options(synchronize_session=False)
-    )
+    column = "merchant_receipt" if receipt.type.upper() == "M" else "receipt"
+    touch = row.state not in FINAL_STATES
+    values: dict[str, Any] = {"pid": row.id, "text": text}
+    if touch:
+        values["at"] = states.now()
+    session.execute(_receipt_update(column, touch), values)

@@ -24,8 +24,9 @@ from workers.queues import enqueue_calls, enqueue_reports, started
 # A portal's drain holds its lock this long without renewing it (it renews after each batch),
 # so a killed worker blocks the portal's drain for at most this long.
 DRAIN_LOCK_SECONDS = 90
-# Calls read in one batch request: at most 4 commands each, 50 to a request.
-CALLS_PER_BATCH = 12
+# Calls read in one batch request (50 commands at most): 4 commands each while the invoice
+# stages are not cached, then 2 each and one shared invoice list.
+CALLS_PER_BATCH = (12, 24)
 
 
 @contextmanager
@@ -88,9 +89,10 @@ def process_calls(portal_id: int) -> str:
             client = bitrix_client_for(portal)
             runner = pipeline()
             stop_at = time.monotonic() + 60
-            while batch := calls.pending(session, portal_id, CALLS_PER_BATCH):
+            stages = StageCache(redis_conn.client, portal_id)
+            while batch := calls.pending(session, portal_id, CALLS_PER_BATCH[bool(stages.known())]):
                 reads = {f"c{call.id}": calls.context_read(call) for call in batch}
-                found = read_contexts(client, reads, StageCache(redis_conn.client, portal_id))
+                found = read_contexts(client, reads, stages)
                 transient: Exception | None = None
                 terminals: list[int] = []
                 for call in batch:

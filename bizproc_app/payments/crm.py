@@ -10,7 +10,14 @@ from typing import Any
 
 from redis import Redis
 
-from bizproc_app.bitrix import AccessDenied, BatchResult, BitrixClient, BitrixError, prefixed
+from bizproc_app.bitrix import (
+    AccessDenied,
+    BadRequest,
+    BatchResult,
+    BitrixClient,
+    BitrixError,
+    prefixed,
+)
 from bizproc_app.payments.service import CrmContext
 
 Command = tuple[str, dict[str, Any]]
@@ -78,8 +85,13 @@ class StageCache:
             self._redis.expire(self._key, self._ttl)
 
 
-def context_commands(read: ContextRead, *, stages: bool = True) -> dict[str, Command]:
-    """The batch commands that prove the call and read the document being paid."""
+def context_commands(
+    read: ContextRead, *, stages: bool = True, invoice: bool = True
+) -> dict[str, Command]:
+    """The batch commands that prove the call and read the document being paid.
+
+    `invoice=False` leaves out the invoice itself (read for several payments at once).
+    """
     commands: dict[str, Command] = {}
     if read.event_token:
         commands["verify"] = (
@@ -87,7 +99,8 @@ def context_commands(read: ContextRead, *, stages: bool = True) -> dict[str, Com
             {"EVENT_TOKEN": read.event_token, "LOG_MESSAGE": "POS payments: request received"},
         )
     if read.invoice_id:
-        commands["invoice"] = ("crm.item.get", {"entityTypeId": 31, "id": read.invoice_id})
+        if invoice:
+            commands["invoice"] = ("crm.item.get", {"entityTypeId": 31, "id": read.invoice_id})
         commands["payments"] = (
             "crm.item.payment.list",
             {"entityTypeId": 31, "entityId": read.invoice_id},
@@ -156,19 +169,31 @@ def read_contexts(
 ) -> dict[str, CrmContext | Exception]:
     """Read several payments' documents in one batch request (keys: letters and digits).
 
-    With a warm stage cache the stages are not read; a category it lacks costs one more
-    request, shared by every payment of the batch.
+    With a warm stage cache the stages are not read (a category it lacks costs one more
+    request, shared by every payment of the batch), and the invoices of several payments are
+    read with one `crm.item.list` command.
     """
     known = stages.known() if stages else {}
     cold = not known
+    invoice_ids = sorted({r.invoice_id for r in reads.values() if r.invoice_id})
+    shared = not cold and len(invoice_ids) > 1 and all(reads)
     commands: dict[str, Command] = {}
+    if shared:
+        commands["invoices"] = (
+            "crm.item.list",
+            {"entityTypeId": 31, "filter": {"@id": invoice_ids}},
+        )
     for key, read in reads.items():
-        commands.update(prefixed(f"{key}_" if key else "", context_commands(read, stages=cold)))
+        own = context_commands(read, stages=cold, invoice=not shared)
+        commands.update(prefixed(f"{key}_" if key else "", own))
     found = client.batch(commands) if commands else BatchResult()
+    listed = _listed_invoices(found) if shared else {}
     out: dict[str, CrmContext | Exception] = {}
     categories: dict[str, str] = {}
     for key, read in reads.items():
         part = found.part(f"{key}_" if key else "")
+        if shared and read.invoice_id:
+            _put_invoice(part, found, listed.get(read.invoice_id))
         try:
             out[key] = parse_context(read, part)
         except (CallForged, LookupError, BitrixError) as exc:
@@ -189,6 +214,22 @@ def read_contexts(
         if isinstance(context, CrmContext) and category in known:
             out[key] = replace(context, success_stage=known[category] or None)
     return out
+
+
+def _listed_invoices(found: BatchResult) -> dict[int, dict[str, Any]]:
+    """The shared `crm.item.list` answer, by invoice id."""
+    items = (found.results.get("invoices") or {}).get("items") or []
+    return {int(i["id"]): i for i in items if isinstance(i, dict) and _int(i.get("id"))}
+
+
+def _put_invoice(part: BatchResult, found: BatchResult, item: dict[str, Any] | None) -> None:
+    """Give one payment's part of the answer its invoice, as if read with crm.item.get."""
+    if "invoices" in found.errors:
+        part.errors["invoice"] = found.errors["invoices"]
+    elif item is None:
+        part.errors["invoice"] = BadRequest("NOT_FOUND", "no such invoice", 404, "crm.item.list")
+    else:
+        part.results["invoice"] = {"item": item}
 
 
 def _read_stages(client: BitrixClient, categories: set[str]) -> dict[str, str]:

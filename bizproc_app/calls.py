@@ -6,14 +6,14 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from activities import REFUND_VIA_POS, SEND_TO_POS
 from bizproc_app.bitrix import BitrixClient, WorkflowNotFound
 from bizproc_app.config import Config
-from bizproc_app.models import HandlerCall, Payment, Portal
+from bizproc_app.models import HandlerCall, JournalEntry, Payment, Portal, utcnow
 from bizproc_app.payments import service
 from bizproc_app.payments.crm import CallForged, ContextRead, document_ids
 from bizproc_app.payments.service import CrmContext, PaymentRefused, PaymentRequest
@@ -39,26 +39,34 @@ def property_schema(code: str) -> type | None:
 
 def accept(
     session: Session, portal: Portal, envelope: dict[str, Any], errors: dict[str, Any] | None
-) -> tuple[HandlerCall, bool]:
-    """Store the call once; return it and whether it is new (a repeat changes nothing)."""
-    call = HandlerCall(
-        portal_id=portal.id,
-        event_token=envelope["event_token"],
-        workflow_id=envelope["workflow_id"],
-        code=envelope["code"].lower(),
-        document_id=envelope["document_id"],
-        properties=envelope["properties"],
-        timeout_duration=max(0, int(envelope.get("timeout_duration") or 0)),
-        state="invalid" if errors else "received",
-        outcome={"status": "error", "error": describe(errors)} if errors else None,
-    )
-    session.add(call)
+) -> tuple[int, bool]:
+    """Store the call once; return its id and whether it is new (a repeat changes nothing).
+
+    Two Core inserts in one transaction (the call and its journal line): this runs for every
+    robot call, so it skips the ORM unit of work.
+    """
+    now = utcnow()
     try:
-        session.flush()
+        call_id = session.execute(
+            insert(HandlerCall.__table__).returning(HandlerCall.__table__.c.id),
+            {
+                "portal_id": portal.id,
+                "event_token": envelope["event_token"],
+                "workflow_id": envelope["workflow_id"],
+                "code": envelope["code"].lower(),
+                "document_id": envelope["document_id"],
+                "properties": envelope["properties"],
+                "timeout_duration": max(0, int(envelope.get("timeout_duration") or 0)),
+                "state": "invalid" if errors else "received",
+                "outcome": {"status": "error", "error": describe(errors)} if errors else None,
+                "created_at": now,
+                "updated_at": now,
+            },
+        ).scalar_one()
     except IntegrityError:
         session.rollback()
         existing = session.scalar(
-            select(HandlerCall).where(
+            select(HandlerCall.id).where(
                 HandlerCall.portal_id == portal.id,
                 HandlerCall.event_token == envelope["event_token"],
             )
@@ -66,9 +74,18 @@ def accept(
         if existing is None:  # the unique violation was not ours: let it surface
             raise
         return existing, False
-    journal(session, "bitrix.call_received", portal=portal, subject=str(call.id), code=call.code)
+    session.execute(
+        insert(JournalEntry.__table__),
+        {
+            "portal_id": portal.id,
+            "kind": "bitrix.call_received",
+            "subject": str(call_id),
+            "detail": {"code": envelope["code"].lower()},
+            "created_at": now,
+        },
+    )
     session.commit()
-    return call, True
+    return call_id, True
 
 
 def describe(errors: dict[str, Any] | None) -> str:

@@ -16,7 +16,7 @@ from bizproc_app.frame import frame_api
 from bizproc_app.linkly import Key, LinklyError
 from bizproc_app.models import MAX_ID, Payment
 from bizproc_app.payments import crm as crm_reads
-from bizproc_app.payments import presenter, service
+from bizproc_app.payments import presenter, screen_crm, service
 from bizproc_app.payments.service import PaymentRefused, PaymentRequest
 from bizproc_app.schemas import Amount
 from bizproc_app.services import bitrix_client_for, pipeline
@@ -122,7 +122,7 @@ def _document(deal: dict[str, Any] | None, invoices: list[dict], orders: list[di
 @frame_api()
 def deal(deal_id: int) -> ResponseReturnValue:
     """The deal, its smart invoices, its order payments, and our payments."""
-    found = crm_reads.read_deal(bitrix_client_for(g.portal), deal_id)
+    found = screen_crm.read_deal(bitrix_client_for(g.portal), deal_id)
     return jsonify(_document(found["deal"], found["invoices"], found["orders"]))
 
 
@@ -130,7 +130,7 @@ def deal(deal_id: int) -> ResponseReturnValue:
 @frame_api()
 def invoice(invoice_id: int) -> ResponseReturnValue:
     """One smart invoice (opened from its own card), with its deal."""
-    found = crm_reads.read_invoice(bitrix_client_for(g.portal), invoice_id)
+    found = screen_crm.read_invoice(bitrix_client_for(g.portal), invoice_id)
     return jsonify(_document(found["deal"], found["invoices"], []))
 
 
@@ -140,10 +140,10 @@ def add_invoice(deal_id: int) -> ResponseReturnValue:
     """Add Invoice: a smart invoice bound to the deal with one product row."""
     form = json_body(InvoiceForm())
     client = bitrix_client_for(g.portal)
-    found = crm_reads.read_deal(client, deal_id)
+    found = screen_crm.read_deal(client, deal_id)
     if found["deal"] is None:
         return error(404, "No such deal.")
-    made = crm_reads.add_invoice(client, found["deal"], form["title"], form["amount"])
+    made = screen_crm.add_invoice(client, found["deal"], form["title"], form["amount"])
     return jsonify(
         {"invoice": {**made, "status": "unpaid", "payment": None, "refundable": None}}
     ), 201

@@ -37,7 +37,8 @@ def document_ids(document_id: list[str]) -> tuple[int | None, int | None]:
     return (number, None) if match.group(1) == "DEAL" else (None, number)
 
 
-def _money(value: Any) -> Decimal | None:
+def money(value: Any) -> Decimal | None:
+    """A CRM amount as Decimal with 2 places; None when absent or not a number."""
     try:
         return Decimal(str(value)).quantize(Decimal("0.01")) if value not in (None, "") else None
     except InvalidOperation:
@@ -135,19 +136,19 @@ def parse_context(read: ContextRead, found: BatchResult) -> CrmContext:
         payments = results.get("payments") or []
         first = payments[0] if isinstance(payments, list) and payments else {}
         return CrmContext(
-            amount=_money(item.get("opportunity")),
+            amount=money(item.get("opportunity")),
             currency=item.get("currencyId"),
             paid=any(str(p.get("paid")) == "Y" for p in payments if isinstance(p, dict)),
-            deal_id=_int(item.get("parentId2")) or deal_id,
+            deal_id=optional_id(item.get("parentId2")) or deal_id,
             invoice_id=invoice_id,
-            bitrix_payment_id=_int(first.get("id")) if isinstance(first, dict) else None,
+            bitrix_payment_id=optional_id(first.get("id")) if isinstance(first, dict) else None,
             success_stage=_success_stage(results.get("stages")),
             title=str(item.get("title") or f"Invoice #{invoice_id}"),
         )
     if read.order_payment_id:
         order = results.get("order") or {}
         return CrmContext(
-            amount=_money(order.get("sum")),
+            amount=money(order.get("sum")),
             currency=order.get("currency"),
             paid=str(order.get("paid")) == "Y",
             deal_id=deal_id,
@@ -157,7 +158,7 @@ def parse_context(read: ContextRead, found: BatchResult) -> CrmContext:
         )
     deal = (results.get("deal") or {}).get("item") or {}
     return CrmContext(
-        amount=_money(deal.get("opportunity")),
+        amount=money(deal.get("opportunity")),
         currency=deal.get("currencyId"),
         deal_id=deal_id,
         title=str(deal.get("title") or (f"Deal #{deal_id}" if deal_id else "")),
@@ -219,7 +220,7 @@ def read_contexts(
 def _listed_invoices(found: BatchResult) -> dict[int, dict[str, Any]]:
     """The shared `crm.item.list` answer, by invoice id."""
     items = (found.results.get("invoices") or {}).get("items") or []
-    return {int(i["id"]): i for i in items if isinstance(i, dict) and _int(i.get("id"))}
+    return {int(i["id"]): i for i in items if isinstance(i, dict) and optional_id(i.get("id"))}
 
 
 def _put_invoice(part: BatchResult, found: BatchResult, item: dict[str, Any] | None) -> None:
@@ -263,107 +264,9 @@ def read_context(
     return found
 
 
-def _int(value: Any) -> int | None:
+def optional_id(value: Any) -> int | None:
+    """A Bitrix24 id, or None for absent, zero and junk."""
     try:
         return int(value) if value not in (None, "", 0, "0") else None
     except (TypeError, ValueError):
         return None
-
-
-def _row(item: dict[str, Any], *, paid: bool) -> dict[str, Any]:
-    return {
-        "id": int(item["id"]),
-        "title": str(item.get("title") or f"Invoice #{item['id']}"),
-        "amount": f"{_money(item.get('opportunity')) or Decimal('0.00'):.2f}",
-        "currency": str(item.get("currencyId") or ""),
-        "paid": paid,
-    }
-
-
-def _deal(item: Any) -> dict[str, Any] | None:
-    if not isinstance(item, dict) or not item.get("id"):
-        return None
-    return {
-        "id": int(item["id"]),
-        "title": str(item.get("title") or f"Deal #{item['id']}"),
-        "amount": f"{_money(item.get('opportunity')) or Decimal('0.00'):.2f}",
-        "currency": str(item.get("currencyId") or ""),
-    }
-
-
-def read_deal(client: BitrixClient, deal_id: int) -> dict[str, Any]:
-    """The deal, its smart invoices and its order payments, in one batch."""
-    found = client.batch(
-        {
-            "deal": ("crm.item.get", {"entityTypeId": 2, "id": deal_id}),
-            "invoices": (
-                "crm.item.list",
-                {"entityTypeId": 31, "filter": {"parentId2": deal_id}, "order": {"id": "ASC"}},
-            ),
-            "orders": ("crm.item.payment.list", {"entityTypeId": 2, "entityId": deal_id}),
-        }
-    )
-    items = ((found.results.get("invoices") or {}).get("items")) or []
-    orders = found.results.get("orders") or []
-    return {
-        "deal": _deal((found.results.get("deal") or {}).get("item")),
-        "invoices": [_row(i, paid=i.get("stageSemanticId") == "S") for i in items],
-        "orders": [
-            {
-                "id": int(o["id"]),
-                "title": f"Payment {o.get('accountNumber') or o['id']}",
-                "amount": f"{_money(o.get('sum')) or Decimal('0.00'):.2f}",
-                "currency": str(o.get("currency") or ""),
-                "paid": str(o.get("paid")) == "Y",
-            }
-            for o in orders
-            if isinstance(o, dict)
-        ],
-    }
-
-
-def read_invoice(client: BitrixClient, invoice_id: int) -> dict[str, Any]:
-    """One smart invoice and its deal, in one batch."""
-    found = client.batch(
-        {
-            "invoice": ("crm.item.get", {"entityTypeId": 31, "id": invoice_id}),
-            "deal": (
-                "crm.item.get",
-                {"entityTypeId": 2, "id": "$result[invoice][item][parentId2]"},
-            ),
-        }
-    )
-    if "invoice" in found.errors:
-        raise LookupError("Bitrix24 could not read the invoice")
-    item = (found.results.get("invoice") or {}).get("item") or {}
-    return {
-        "deal": _deal((found.results.get("deal") or {}).get("item")),
-        "invoices": [_row(item, paid=item.get("stageSemanticId") == "S")],
-    }
-
-
-def add_invoice(
-    client: BitrixClient, deal: dict[str, Any], title: str, amount: Decimal
-) -> dict[str, Any]:
-    """A smart invoice bound to the deal, with one product row of that name and amount."""
-    fields = {
-        "title": title,
-        "parentId2": deal["id"],
-        "opportunity": amount,
-        "currencyId": deal["currency"],
-        "isManualOpportunity": "Y",
-    }
-    row = {"productName": title, "price": amount, "quantity": 1}
-    found = client.batch(
-        {
-            "add": ("crm.item.add", {"entityTypeId": 31, "fields": fields}),
-            "rows": (
-                "crm.item.productrow.set",
-                {"ownerType": "SI", "ownerId": "$result[add][item][id]", "productRows": [row]},
-            ),
-        }
-    )
-    if "add" in found.errors:
-        raise found.errors["add"]
-    item = (found.results.get("add") or {}).get("item") or {}
-    return {k: v for k, v in _row(item, paid=False).items() if k != "paid"}

@@ -84,10 +84,11 @@ def enqueue_reports(connection: Redis, portal_id: int) -> None:
     """Write the portal's finished payments to Bitrix24, many to a batch, until they land."""
     _kick(
         connection,
-        "payments",  # not behind new calls: a workflow waits for this
+        "payments",
         "workers.jobs.report_portal",
         f"reports-{portal_id}",
         portal_id,
+        at_front=True,  # a workflow waits for it; at most one per portal waits (the kick)
         retry=BITRIX_RETRY,
         job_timeout=300,
         failure_ttl=7 * 24 * 3600,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from bizproc_app.models import ACTIVE_STATES, Payment, Portal
 from bizproc_app.payments import outcome, report, states
 from bizproc_app.portals import journal
 
+log = logging.getLogger(__name__)
 # Seconds before the n-th retry of a report that did not land (then hourly).
 BACKOFF = (2, 5, 15, 60, 300, 900, 1800, 3600)
 
@@ -114,8 +116,14 @@ class ReportDrain:
                 continue
             late = payment.reported_status == "unknown" and payment.is_final
             done_so_far = copy.deepcopy(payment.report_done or {})
-            inp = self._input(payment, portal, late)
-            need = len(report.plan_commands(inp, done_so_far))
+            try:
+                inp = self._input(payment, portal, late)
+                need = len(report.plan_commands(inp, done_so_far))
+            except Exception as exc:  # one bad record must not stop its portal's other reports
+                log.exception("report of payment %s cannot be built", payment.id)
+                self._back_off(payment, f"cannot build the report: {exc!r}")
+                skip.add(payment.id)
+                continue
             if need > room:
                 break
             room -= need
@@ -155,18 +163,24 @@ class ReportDrain:
         )
 
     def _retry_later(self, item: Pending, errors: dict[str, BaseException]) -> None:
-        payment = item.payment
+        detail = "; ".join(f"{name}: {err}" for name, err in errors.items()) or "commands left"
+        _journal_writes(self.session, item.payment, item.inp.status, item.before, item.done, detail)
+        self._back_off(item.payment, None, report_done=item.done)
+
+    def _back_off(self, payment: Payment, error: str | None, **values: Any) -> None:
+        """Try this payment's report again after its next back-off step."""
         attempts = (payment.report_attempts or 0) + 1
         delay = BACKOFF[min(attempts, len(BACKOFF)) - 1]
-        detail = "; ".join(f"{name}: {err}" for name, err in errors.items()) or "commands left"
-        _journal_writes(self.session, payment, item.inp.status, item.before, item.done, detail)
+        if error:
+            journal(self.session, "bitrix.report_failed", portal=payment.portal_id,
+                    subject=payment.id, error=error)  # fmt: skip
         self.session.execute(
             update(Payment)
             .where(Payment.id == payment.id)
             .values(
-                report_done=item.done,
                 report_attempts=attempts,
                 report_next_at=states.now() + timedelta(seconds=delay),
+                **values,
             )
             .execution_options(synchronize_session=False)
         )

@@ -151,3 +151,15 @@ def wait_until(predicate, timeout: float, interval: float = 0.5) -> bool:  # typ
             return True
         time.sleep(interval)
     return bool(predicate())
+
+
+def current_rss(pid: int) -> dict[str, int]:
+    """RSS now of a process ("main") and of its largest descendant ("child"), in bytes."""
+    kids = _children_map()
+    found = {"main": 0, "child": 0}
+    for p in tree(pid, kids):
+        st = _stat(p)
+        if st is not None:
+            key = "main" if p == pid else "child"
+            found[key] = max(found[key], st[2])
+    return found

@@ -142,11 +142,7 @@ def render(run: dict[str, Any]) -> str:
             "",
         ]
     if run.get("soak"):
-        out += ["Soak (RSS per process after each wave, MiB):", ""]
-        for row in run["soak"]:
-            rss = ", ".join(f"{k} {v / 2**20:.0f}" for k, v in row["rss"].items())
-            out.append(f"- wave {row['wave']} at {row['minute']} min: {rss}")
-        out.append("")
+        out += _soak(run["soak"])
     out += [
         "<details><summary>Raw figures (JSON)</summary>",
         "",
@@ -169,3 +165,24 @@ def write(section: str, path: Path = REPORT) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     path.write_text(text)
+
+
+def _soak(rows: list[dict[str, Any]]) -> list[str]:
+    """RSS of each process (main / largest child) at the first wave, every ~5 minutes, the last."""
+    marks, next_minute = [], 0.0
+    for row in rows:
+        if row["minute"] >= next_minute or row is rows[-1]:
+            marks.append(row)
+            next_minute = 5.0 * (int(row["minute"] // 5) + 1)
+    roles = list(rows[0]["rss"])
+    head = "| wave (minute) | " + " | ".join(f"{r} main / child" for r in roles) + " |"
+    out = [f"Soak: {len(rows)} waves; RSS after a wave, MiB (main process / largest child):", ""]
+    out += [head, "|---|" + "---:|" * len(roles)]
+    for row in marks:
+        cells = []
+        for role in roles:
+            rss = row["rss"][role]
+            rss = rss if isinstance(rss, dict) else {"main": rss, "child": 0}
+            cells.append(f"{rss['main'] / 2**20:.1f} / {rss['child'] / 2**20:.1f}")
+        out.append(f"| {row['wave']} ({row['minute']}) | " + " | ".join(cells) + " |")
+    return [*out, ""]

@@ -15,7 +15,15 @@ import requests
 
 from bench import shop
 from bench.load import Driver
-from bench.metrics import ProcSampler, Role, cpu_delta, peak_overlap, percentile, wait_until
+from bench.metrics import (
+    ProcSampler,
+    Role,
+    cpu_delta,
+    current_rss,
+    peak_overlap,
+    percentile,
+    wait_until,
+)
 from bench.shop import Planned, Sim
 from bench.stack import LINKLY_PASS, LINKLY_USER, Options, Stack, free_port
 
@@ -472,10 +480,8 @@ class Run:
             driver.run(planned, self.p.rate, self.terminal_ids, 300,
                        done=self._done_checker({p.workflow_id for p in robots}))  # fmt: skip
             driver.close()
-            sampler = ProcSampler(roles)
-            sampler.sample_rss()
             rows.append({"wave": wave, "minute": round(minutes - (end - time.monotonic()) / 60, 1),
-                         "rss": {r.name: _current_rss(r.pid) for r in roles}})  # fmt: skip
+                         "rss": {r.name: current_rss(r.pid) for r in roles}})  # fmt: skip
         return rows
 
     def close(self) -> None:
@@ -485,16 +491,6 @@ class Run:
 
 def _handler(run: Run) -> str:
     return f"{run.stack.urls['web']}/bitrix/handler"
-
-
-def _current_rss(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm") as fh:
-            import os
-
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except OSError:
-        return 0
 
 
 def _answers(url: str) -> bool:

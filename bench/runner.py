@@ -145,13 +145,8 @@ class Run:
     def ours(self) -> Figures:
         """Drive our stack with the payment mix; return its figures."""
         planned = shop.plan(self.p.payments, self.pads, UI_SHARE, self.rng)
-        shop.make_documents(self.sim, planned)
+        forms = shop.purchases(self.sim, planned)
         robots = [p for p in planned if p.entry == "robot"]
-        forms = shop.robot_forms(
-            self.sim,
-            [(p, p.deal_id, "linkly_pos_payment",
-              {"invoice_id": str(p.invoice_id), "terminal": p.terminal}) for p in robots],
-        )  # fmt: skip
         handler_url = forms[0]["url"] if forms else f"{self.stack.urls['web']}/bitrix/handler"
         token = shop.frame_token(self.sim, planned[0].deal_id)
         ours_roles = [r for r in self.stack.roles if r.ours]
@@ -354,12 +349,7 @@ class Run:
         for p in planned:  # the baseline has no payment screen: every entry is a robot call
             p.entry = "robot"
             p.outcome = "declined" if p.outcome == "declined" else "approved"
-        shop.make_documents(self.sim, planned)
-        shop.robot_forms(
-            self.sim,
-            [(p, p.deal_id, "linkly_pos_payment",
-              {"invoice_id": str(p.invoice_id), "terminal": p.terminal}) for p in planned],
-        )  # fmt: skip
+        shop.purchases(self.sim, planned)
         port = free_port()
         redis_url = self.stack.urls["redis"].rsplit("/", 1)[0] + "/1"
         env = {
@@ -417,12 +407,7 @@ class Run:
         planned = [
             Planned(i, "robot", "approved", f"T{pads[i % len(pads)]['id']}") for i in range(count)
         ]
-        shop.make_documents(self.sim, planned)
-        shop.robot_forms(
-            self.sim,
-            [(p, p.deal_id, "linkly_pos_payment",
-              {"invoice_id": str(p.invoice_id), "terminal": p.terminal}) for p in planned],
-        )  # fmt: skip
+        shop.purchases(self.sim, planned)
         self.sim.b24("POST", "config", {"rate_limit": True, "rate_burst": 50, "rate_drain": 2})
         self.sim.b24("POST", "ratelimit/reset")
         self.sim.b24("DELETE", "requests")
@@ -465,13 +450,8 @@ class Run:
         while time.monotonic() < end:
             wave += 1
             planned = shop.plan(min(self.p.payments, 200), self.pads, UI_SHARE, self.rng)
-            shop.make_documents(self.sim, planned)
+            shop.purchases(self.sim, planned)
             robots = [p for p in planned if p.entry == "robot"]
-            shop.robot_forms(
-                self.sim,
-                [(p, p.deal_id, "linkly_pos_payment",
-                  {"invoice_id": str(p.invoice_id), "terminal": p.terminal}) for p in robots],
-            )  # fmt: skip
             driver = Driver(
                 self.stack.urls["web"],
                 _handler(self),

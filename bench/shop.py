@@ -141,6 +141,17 @@ def make_documents(sim: Sim, payments: list[Planned]) -> None:
         p.deal_id, p.invoice_id = deal_id, int(made.get("id") or made.get("ID"))
 
 
+def purchases(sim: Sim, planned: list[Planned]) -> list[dict[str, Any]]:
+    """Make the planned payments' documents; return the "Send to POS" form of each robot entry."""
+    make_documents(sim, planned)
+    return robot_forms(
+        sim,
+        [(p, p.deal_id, "linkly_pos_payment",
+          {"invoice_id": str(p.invoice_id), "terminal": p.terminal})
+         for p in planned if p.entry == "robot"],
+    )  # fmt: skip
+
+
 def robot_forms(
     sim: Sim, runs: list[tuple[Planned | None, int, str, dict[str, Any]]]
 ) -> list[dict[str, Any]]:

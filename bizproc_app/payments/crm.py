@@ -74,16 +74,21 @@ class StageCache:
 
     def __init__(self, redis: Redis, portal_id: int, ttl: int = 600) -> None:
         self._redis, self._key, self._ttl = redis, f"stages:{portal_id}", ttl
+        self._loaded: dict[str, str] | None = None  # read from Redis once per instance (a drain)
 
     def known(self) -> dict[str, str]:
         """Category id -> success stage ("" for none)."""
-        return {k.decode(): v.decode() for k, v in self._redis.hgetall(self._key).items()}
+        if self._loaded is None:
+            found = self._redis.hgetall(self._key)
+            self._loaded = {k.decode(): v.decode() for k, v in found.items()}
+        return dict(self._loaded)
 
     def remember(self, stages: Mapping[str, str]) -> None:
         """Add categories' success stages."""
         if stages:
             self._redis.hset(self._key, mapping=dict(stages))
             self._redis.expire(self._key, self._ttl)
+            self._loaded = {**(self._loaded or {}), **stages}
 
 
 def context_commands(

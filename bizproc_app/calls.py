@@ -141,9 +141,7 @@ def start(
     """
     if call.state in ("started", "reported", "forged"):
         return None
-    existing = session.scalar(select(Payment).where(Payment.handler_call_id == call.id))
-    if existing is not None:  # a retried job: the payment was created before the crash
-        _mark(session, call, "started", {"payment_id": existing.id})
+    if _started_elsewhere(session, call):  # a retried job: the payment was created before
         return None
     portal = session.get(Portal, call.portal_id)
     assert portal is not None
@@ -183,10 +181,21 @@ def start(
     try:
         payment = service.start(session, cfg, request)
     except PaymentRefused as exc:
-        report_error(session, call, client, f"{exc.field}: {exc.message}")
+        # A second run of this call (its portal's Redis lock lost) may have just created the
+        # payment: it then holds the invoice, and this run must not tell the workflow "error".
+        if not _started_elsewhere(session, call):
+            report_error(session, call, client, f"{exc.field}: {exc.message}")
         return None
     _mark(session, call, "started", {"payment_id": payment.id})
     return payment
+
+
+def _started_elsewhere(session: Session, call: HandlerCall) -> bool:
+    """Mark the call started if a payment of it exists already (committed by another run)."""
+    existing = session.scalar(select(Payment.id).where(Payment.handler_call_id == call.id))
+    if existing is not None:
+        _mark(session, call, "started", {"payment_id": existing})
+    return existing is not None
 
 
 def report_error(session: Session, call: HandlerCall, client: BitrixClient, message: str) -> None:

@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 NAME_MAX = 100
 _CURRENCY = re.compile(r"[A-Z]{3}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # C0, DEL, C1, line separators
 
 
 class TerminalError(Exception):
@@ -120,7 +120,7 @@ def list_terminals(session: Session, portal: Portal | None) -> list[Terminal]:
 def find_terminal(session: Session, portal: Portal | None, ref: int | str) -> Terminal:
     """Return a terminal by numeric id (within the portal when given) or by active name."""
     text = str(ref).strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ID)):
         terminal = session.get(Terminal, int(text)) if int(text) <= MAX_ID else None
         if terminal is None or (portal is not None and terminal.portal_id != portal.id):
             raise TerminalError(f"unknown terminal {text}")

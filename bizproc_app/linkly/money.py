@@ -39,6 +39,14 @@ def to_cents(amount: Decimal | str | int) -> int:
         raise TypeError(f"amount must be a Decimal, str or int, not {type(amount).__name__}")
     if not value.is_finite():
         raise ValueError("amount must be a finite number")
+    # Refuse huge magnitudes before any arithmetic: 1e999999 would overflow the context, and
+    # int() of a large exponent takes seconds of CPU.
+    if value.adjusted() >= len(str(MAX_CENTS)):
+        raise ValueError(
+            "amount must be at least 1 cent"
+            if value < 0
+            else f"amount must be at most {MAX_CENTS} cents"
+        )
     cents = value * 100
     if cents != cents.to_integral_value():
         raise ValueError("amount has more than 2 decimal places")

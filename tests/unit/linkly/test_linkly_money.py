@@ -58,6 +58,10 @@ def test_to_cents_rejects_floats_and_other_types(amount: object) -> None:
         ("abc", "not a decimal number"),
         ("NaN", "finite"),
         ("Infinity", "finite"),
+        ("1e999999", "at most 999999999 cents"),  # would overflow the decimal context
+        ("-1e999999", "at least 1 cent"),
+        ("1e200000", "at most 999999999 cents"),  # int() of it would take seconds
+        ("1E-999999", "more than 2 decimal places"),
     ],
 )
 def test_to_cents_rejects_bad_values_naming_the_problem(amount: object, problem: str) -> None:

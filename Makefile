@@ -8,7 +8,7 @@ FRONTEND := bizproc_app/static/dist/.vite/manifest.json
 FRONTEND_SRC := $(shell find frontend -type f -not -path '*/node_modules/*' 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv assets frontend demo test fuzz bench lint fmt clean
+.PHONY: help venv assets frontend demo test fuzz chaos bench lint fmt clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -50,7 +50,11 @@ test: $(STAMP) $(SDK) $(FRONTEND) ## Run the linters and the whole test suite
 
 fuzz: $(STAMP) $(SDK) ## Run the bad-input campaign: FUZZ_EXAMPLES (default 3000) cases per endpoint
 	@scripts/ensure-redis.sh
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-3000} $(BIN)/pytest -q tests/fuzz
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-3000} $(BIN)/pytest -q tests/fuzz --hypothesis-show-statistics
+
+chaos: $(STAMP) ## Run the fault campaign (480 purchases + refunds) and write docs/reliability.md (CHAOS_ARGS)
+	@scripts/ensure-redis.sh
+	$(BIN)/python -m bench.chaos $(CHAOS_ARGS)
 
 bench: $(STAMP) ## Benchmark the real stack and write docs/performance.md (BENCH_ARGS=--quick: < 2 min)
 	@scripts/ensure-redis.sh

@@ -155,12 +155,13 @@ def render(run: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def write(section: str, path: Path = REPORT) -> None:
-    """Replace the generated section of docs/performance.md, keeping the hand-written text."""
+def write(section: str, path: Path = REPORT, markers: tuple[str, str] = (BEGIN, END)) -> None:
+    """Replace the generated section of a doc (between markers), keeping the hand-written text."""
+    begin, end = markers
     text = path.read_text() if path.exists() else "# Performance\n\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1]
         text = head + section + tail
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"

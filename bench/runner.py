@@ -50,6 +50,7 @@ class Params:
     settle_seconds: float
     soak_minutes: float = 0.0
     profile: str | None = None
+    trace_memory: str | None = None
 
 
 @dataclass
@@ -78,7 +79,7 @@ class Run:
         self.p = params
         self.stack = Stack(
             Options(web_workers=2, workers=params.workers, database=params.database,
-                    profile=params.profile)
+                    profile=params.profile, trace_memory=params.trace_memory)
         )  # fmt: skip
         self.rng = random.Random(SEED)
         self.sim: Sim
@@ -90,20 +91,9 @@ class Run:
     # -- set-up ------------------------------------------------------------------------------
     def setup(self) -> None:
         """Start the stack, install the app, make and pair the PIN pads."""
-        from sqlalchemy import select
-
-        from bizproc_app import create_app
-        from bizproc_app.extensions import db
-        from bizproc_app.models import Terminal
-
-        self.stack.start()
-        self.sim = Sim(self.stack)
-        shop.install(self.sim)
-        self.app = create_app(self.stack.config)
-        self.pads = shop.make_pinpads(self.sim, self.p.pinpads, self.p.delays, self.rng)
-        shop.pair_terminals(self.app, self.pads)
-        with self.app.app_context():
-            self.terminal_ids = {t.name: t.id for t in db.session.scalars(select(Terminal))}
+        self.sim, self.app, self.pads, self.terminal_ids = shop.prepare(
+            self.stack, self.p.pinpads, self.p.delays, self.rng
+        )
 
     def _db_payments(self) -> dict[str, dict[str, Any]]:
         from sqlalchemy import select

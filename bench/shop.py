@@ -109,6 +109,31 @@ def pair_terminals(app: Any, pads: list[dict[str, Any]]) -> None:
             )
 
 
+def prepare(
+    stack: Stack, pinpads: int, delays: tuple[float, float], rng: random.Random
+) -> tuple[Sim, Any, list[dict[str, Any]], dict[str, int]]:
+    """Start the stack, install the app, make and pair the PIN pads.
+
+    Returns the simulators' client, an app bound to the stack's config, the PIN pads and the
+    terminal ids by name.
+    """
+    from sqlalchemy import select
+
+    from bizproc_app import create_app
+    from bizproc_app.extensions import db
+    from bizproc_app.models import Terminal
+
+    stack.start()
+    sim = Sim(stack)
+    install(sim)
+    app = create_app(stack.config)
+    pads = make_pinpads(sim, pinpads, delays, rng)
+    pair_terminals(app, pads)
+    with app.app_context():
+        terminal_ids = {t.name: t.id for t in db.session.scalars(select(Terminal))}
+    return sim, app, pads, terminal_ids
+
+
 def plan(
     count: int, pads: list[dict[str, Any]], ui_share: float, rng: random.Random
 ) -> list[Planned]:

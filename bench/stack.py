@@ -12,6 +12,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -21,7 +22,7 @@ from bizproc_app.config import Config
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_ID = "local.bench000000000.00000001"
 CLIENT_SECRET = "bench-client-secret"  # noqa: S105 - the local simulator's
-LINKLY_USER, LINKLY_PASS = "bench", "bench"
+LINKLY_USER, LINKLY_PASS = "bench", "bench-linkly-pa55word"
 
 
 def free_port() -> int:
@@ -40,6 +41,9 @@ class Options:
     database: str | None = None  # a PostgreSQL URL; None: SQLite in the temp dir
     rate_limit: bool = False  # the Bitrix24 simulator's leaky bucket (default 2/s, burst 50)
     profile: str | None = None  # a directory: run web and workers under py-spy record
+    trace_memory: str | None = None  # a directory: tracemalloc snapshots of the web workers
+    web_processes: int = 1  # separate gunicorn instances; more than one: a balancer in front
+    settings: dict[str, Any] = field(default_factory=dict)  # app config overrides
 
 
 @dataclass
@@ -53,9 +57,10 @@ class Stack:
     urls: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     config: Config | None = None
+    argvs: dict[str, tuple[list[str], dict[str, str] | None]] = field(default_factory=dict)
 
     def _start(self, name: str, argv: list[str], ours: bool, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-        log = open(self.tmp / f"{name}.log", "wb")  # noqa: SIM115 - lives as long as the child
+        log = open(self.tmp / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
         proc = subprocess.Popen(
             argv,
             cwd=ROOT,
@@ -65,8 +70,24 @@ class Stack:
             start_new_session=True,
         )
         self.procs[name] = proc
-        self.roles.append(Role(name, proc.pid, ours))
+        self.argvs[name] = (argv, env)
+        self.roles = [r for r in self.roles if r.name != name] + [Role(name, proc.pid, ours)]
         return proc
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Signal a process group (a crash when SIGKILL) and reap it."""
+        proc = self.procs[name]
+        with _quiet():
+            os.killpg(proc.pid, sig)
+        proc.wait(timeout=30)
+
+    def restart(self, name: str) -> None:
+        """Start a stopped process again with the same command line (a supervisor's restart)."""
+        ours = next(r.ours for r in self.roles if r.name == name)
+        argv, env = self.argvs[name]
+        self._start(name, argv, ours, env)
+        if name == "redis":
+            self._wait_redis(int(argv[argv.index("--port") + 1]))
 
     def _py(self, name: str, module_argv: list[str]) -> list[str]:
         """python -m ..., under py-spy when profiling our processes."""
@@ -84,6 +105,9 @@ class Stack:
     def start(self) -> None:
         """Start everything and wait until each answers."""
         ports = {k: free_port() for k in ("redis", "linkly", "bitrix", "web")}
+        webs = [ports["web"]]
+        if self.opts.web_processes > 1:  # the balancer takes the public port
+            webs = [free_port() for _ in range(self.opts.web_processes)]
         self.urls = {
             "redis": f"redis://127.0.0.1:{ports['redis']}/0",
             "linkly": f"http://127.0.0.1:{ports['linkly']}",
@@ -102,7 +126,7 @@ class Stack:
             BITRIX_CLIENT_ID=CLIENT_ID,
             BITRIX_CLIENT_SECRET=CLIENT_SECRET,
             BITRIX_ALLOW_HTTP=True,
-        ).validated()
+        ).replace(**self.opts.settings)
         self.env = {**os.environ, **self.config.to_env(), "PYTHONUNBUFFERED": "1"}
         redis_bin = shutil.which("redis-server") or "redis-server"
         self._start(
@@ -134,17 +158,28 @@ class Stack:
             [sys.executable, "-m", "flask", "--app", "bizproc_app", "db", "upgrade"],
             cwd=ROOT, env=self.env, check=True, stdout=subprocess.DEVNULL, timeout=120,
         )  # fmt: skip
-        self._start(
-            "web",
-            self._py(
-                "web",
-                ["gunicorn", "--bind", f"127.0.0.1:{ports['web']}",
-                 "--workers", str(self.opts.web_workers), "--backlog", "2048",
-                 "--worker-class", "gthread", "--threads", "8",  # as in the Procfile
-                 "bizproc_app:create_app()"],
-            ),
-            ours=True,
-        )  # fmt: skip
+        for i, port in enumerate(webs, 1):
+            name = "web" if len(webs) == 1 else f"web-{i}"
+            self._start(
+                name,
+                self._py(
+                    name,
+                    ["gunicorn", "--bind", f"127.0.0.1:{port}",
+                     "--workers", str(self.opts.web_workers), "--backlog", "2048",
+                     "--worker-class", "gthread", "--threads", "8",  # as in the Procfile
+                     *(["-c", "python:bench.memtrace"] if self.opts.trace_memory else []),
+                     "bizproc_app:create_app()"],
+                ),
+                ours=True,
+                env={**self.env, "BENCH_MEMTRACE_DIR": self.opts.trace_memory or ""},
+            )  # fmt: skip
+        if len(webs) > 1:
+            self._start(
+                "balancer",
+                [sys.executable, "-m", "bench.balancer", "--port", str(ports["web"]),
+                 *[f"127.0.0.1:{w}" for w in webs]],
+                ours=False,
+            )  # fmt: skip
         for i in range(1, self.opts.workers + 1):
             self._start(f"worker-{i}", self._py(f"worker-{i}", ["workers"]), ours=True)
         self._start("scheduler", self._py("scheduler", ["workers.scheduler"]), ours=True)

@@ -1,0 +1,215 @@
+"""One seeded fault campaign: purchases and refunds enter while faults fire, then everything
+settles and the invariants are checked from the simulators' ledgers and our database."""
+
+from __future__ import annotations
+
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from bench import shop
+from bench.chaos import invariants, scan
+from bench.chaos.faults import Injector
+from bench.shop import Planned
+from bench.stack import Options, Stack
+
+# Short clocks so that unknown outcomes, their recovery and the not-found grace all happen
+# within a campaign (production defaults: 600 s, 20 s, 10 s, 120 s).
+SETTINGS = {
+    "PAYMENT_DEADLINE_SECONDS": 40.0,
+    "PAYMENT_EVENT_TIMEOUT_SECONDS": 8.0,
+    "PAYMENT_RECOVERY_INTERVAL_SECONDS": 4.0,
+    "PAYMENT_NOT_FOUND_GRACE_SECONDS": 30.0,
+}
+UI_POLL_SECONDS = 0.5
+FINAL = {"approved", "declined", "cancelled", "failed"}
+
+
+@dataclass
+class Plan:
+    """What one campaign does."""
+
+    seed: int
+    purchases: int
+    refund_share: float = 0.25  # of the approved robot purchases
+    ui_share: float = 0.1
+    pinpads: int = 40
+    rate: float = 4.0  # entries per second
+    web_processes: int = 1
+    workers: int = 2
+    database: str | None = None
+    fault_every: tuple[float, float] = (1.5, 4.0)
+    bitrix_down_seconds: float = 60.0
+    settle_seconds: float = 900.0
+
+
+@dataclass
+class Campaign:
+    """The stack, the shop and what happened."""
+
+    plan: Plan
+    rng: random.Random = field(init=False)
+    stack: Stack = field(init=False)
+    entries: list[Planned] = field(default_factory=list)
+    ui_payments: dict[int, str] = field(default_factory=dict)  # planned index -> payment id
+    refunds: list[Planned] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.plan.seed)
+        multi = self.plan.web_processes > 1
+        self.stack = Stack(
+            Options(web_workers=1 if multi else 2, workers=self.plan.workers,
+                    database=self.plan.database, web_processes=self.plan.web_processes,
+                    settings=SETTINGS)
+        )  # fmt: skip
+
+    def run(self) -> dict[str, Any]:
+        """Set up, enter under faults, settle, check; return every figure."""
+        t0 = time.monotonic()
+        sim, app, pads, terminals = shop.prepare(
+            self.stack, self.plan.pinpads, (1.0, 3.0), self.rng
+        )
+        self.sim, self.app, self.terminals = sim, app, terminals
+        self.entries = shop.plan(self.plan.purchases, pads, self.plan.ui_share, self.rng)
+        shop.make_documents(sim, self.entries)
+        self.token = shop.frame_token(sim, self.entries[0].deal_id)
+        entry_seconds = self.plan.purchases / self.plan.rate
+        injector = Injector(self.stack, sim, random.Random(self.plan.seed + 1),
+                            self.plan.fault_every, self.plan.bitrix_down_seconds)  # fmt: skip
+        injector.expected_seconds = entry_seconds * 1.5
+        injector.start()
+        with ThreadPoolExecutor(max_workers=32, thread_name_prefix="ui") as pool:
+            self._enter(self.entries, pool)
+            self.phases["purchases entered"] = time.monotonic() - t0
+            self._wait(self._robots_done, 120)
+            self._enter_refunds()
+            self.phases["refunds entered"] = time.monotonic() - t0
+        injector.stop()
+        self.phases["faults stopped"] = time.monotonic() - t0
+        settled = self._wait(self._settled, self.plan.settle_seconds)
+        self.phases["settled"] = time.monotonic() - t0
+        facts = invariants.collect(sim, app)
+        result = {
+            "plan": self.plan.__dict__,
+            "settled": settled,
+            "phases": {k: round(v, 1) for k, v in self.phases.items()},
+            "faults": dict(injector.counts),
+            "fault_log": injector.log,
+            "entries": invariants.entry_counts(self.entries, self.refunds),
+            **invariants.check(facts, self._robots(), self.ui_payments),
+            "secret_scan": scan.scan(self.stack, app, sim),
+        }
+        return result
+
+    def close(self) -> None:
+        """Stop every process."""
+        self.stack.stop()
+
+    # -- entering ------------------------------------------------------------------------------
+    def _enter(self, entries: list[Planned], pool: ThreadPoolExecutor) -> None:
+        start = time.monotonic()
+        for n, p in enumerate(entries):
+            time.sleep(max(0.0, start + n / self.plan.rate - time.monotonic()))
+            if p.entry == "robot":
+                props = {"invoice_id": str(p.invoice_id), "terminal": p.terminal}
+                wf = self.sim.b24("POST", "robots/run",
+                                  {"id": p.deal_id, "code": "linkly_pos_payment",
+                                   "properties": props})  # fmt: skip
+                p.workflow_id = str(wf["id"])
+            else:
+                pool.submit(self._screen, p)
+
+    def _screen(self, p: Planned) -> None:
+        """The clerk's screen: Send Payment, poll, press Cancel for the planned cancels."""
+        http = requests.Session()
+        http.headers["Authorization"] = f"Bearer {self.token}"
+        web = self.stack.urls["web"]
+        body = {"target": {"kind": "invoice", "id": p.invoice_id},
+                "terminal_id": self.terminals[p.terminal]}  # fmt: skip
+        for _ in range(20):  # the clerk presses again while the app answers 5xx or is unreachable
+            try:
+                resp = http.post(f"{web}/api/payments", json=body, timeout=30)
+            except requests.RequestException:
+                time.sleep(1)
+                continue
+            if resp.status_code == 201:
+                break
+            if resp.status_code < 500:
+                return  # refused (e.g. already paid after a retry): nothing started
+            time.sleep(1)
+        else:
+            return
+        pid = resp.json()["payment"]["id"]
+        self.ui_payments[p.index] = pid
+        deadline = time.monotonic() + 600
+        cancel_sent = False
+        while time.monotonic() < deadline:
+            time.sleep(UI_POLL_SECONDS)
+            try:
+                view = http.get(f"{web}/api/payments/{pid}", timeout=30).json().get("payment", {})
+                if view.get("state") in FINAL:
+                    return
+                if (
+                    p.outcome == "cancelled"
+                    and not cancel_sent
+                    and (view.get("display") or {}).get("cancel")
+                ):
+                    cancel_sent = http.post(f"{web}/api/payments/{pid}/cancel", timeout=30).ok
+            except (requests.RequestException, ValueError):
+                continue
+
+    def _enter_refunds(self) -> None:
+        flows = self._workflows()
+        approved = [
+            (p, invariants.returns(flows[p.workflow_id]).get("payment_id"))
+            for p in self.entries
+            if p.entry == "robot"
+            and invariants.returns(flows.get(p.workflow_id, {})).get("status") == "approved"
+        ]
+        self.rng.shuffle(approved)
+        picked = approved[: int(len(approved) * self.plan.refund_share)]
+        start = time.monotonic()
+        for n, (p, payment_id) in enumerate(picked):
+            time.sleep(max(0.0, start + n / self.plan.rate - time.monotonic()))
+            r = Planned(1_000_000 + n, "robot", "approved", p.terminal, p.deal_id, p.invoice_id)
+            wf = self.sim.b24("POST", "robots/run",
+                              {"id": p.deal_id, "code": "linkly_pos_refund",
+                               "properties": {"payment_id": payment_id}})  # fmt: skip
+            r.workflow_id = str(wf["id"])
+            self.refunds.append(r)
+
+    # -- waiting -------------------------------------------------------------------------------
+    def _workflows(self) -> dict[str, dict[str, Any]]:
+        return {w["id"]: w for w in self.sim.b24("GET", "workflows", timeout=120)}
+
+    def _robots(self) -> list[Planned]:
+        return [p for p in self.entries + self.refunds if p.entry == "robot"]
+
+    def _robots_done(self) -> bool:
+        flows = self._workflows()
+        return all(flows[p.workflow_id]["status"] != "running" for p in self._robots())
+
+    def _settled(self) -> bool:
+        if not self._robots_done():
+            return False
+        payments = invariants.db_payments(self.app)
+        return all(
+            p["state"] in FINAL and p["report_state"] != "pending" for p in payments.values()
+        )
+
+    @staticmethod
+    def _wait(done: Any, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if done():
+                    return True
+            except requests.RequestException:
+                pass
+            time.sleep(2)
+        return False

@@ -4,7 +4,9 @@ As a gunicorn config (the bench's --trace-memory DIR): gunicorn -c python:bench.
 writes $BENCH_MEMTRACE_DIR/web-<pid>-<minute>.json every minute: RSS, glibc malloc's bytes in
 use and free inside its arenas (mallinfo2), and SQLite's own heap (sqlite3_memory_used, its page
 caches). With BENCH_TRACEMALLOC=1 it also runs tracemalloc and dumps a snapshot beside each
-(tracemalloc's own tables then grow RSS, so compare its traced totals, not RSS).
+(tracemalloc's own tables then grow RSS, so compare its traced totals, not RSS). With
+BENCH_MALLOC_TRIM=1 it then calls malloc_trim(0) and records the RSS after it: what remains
+once glibc hands its free pages back.
 
 python -m bench.memtrace DIR [--from MINUTE] [--top 15]: the figures per minute per worker, and
 the allocation sites that grew most between two snapshots.
@@ -58,6 +60,9 @@ def _record(out: Path, pid: int) -> None:
         m = libc.mallinfo2()
         figures = {"rss": _rss(pid), "malloc_in_use": m.uordblks + m.hblkhd,
                    "malloc_free": m.fordblks, "sqlite": sqlite.sqlite3_memory_used()}  # fmt: skip
+        if os.environ.get("BENCH_MALLOC_TRIM") == "1":
+            libc.malloc_trim(0)
+            figures["rss_trimmed"] = _rss(pid)
         Path(f"{stem}.json").write_text(json.dumps(figures))
 
 
@@ -71,7 +76,9 @@ def summarise(directory: Path, start: int, top: int) -> str:
     lines = []
     for pid in sorted({p.name.split("-")[1] for p in directory.glob("web-*.json")}):
         records = sorted(directory.glob(f"web-{pid}-*.json"))
-        lines.append(f"worker {pid}: minute, RSS, malloc in use, malloc free, SQLite, Python")
+        lines.append(
+            f"worker {pid}: minute, RSS, malloc in use, malloc free, SQLite, Python, RSS trimmed"
+        )
         for path in records:
             f = {k: v / 2**20 for k, v in json.loads(path.read_text()).items()}
             snap = path.with_suffix(".snap")
@@ -83,7 +90,8 @@ def summarise(directory: Path, start: int, top: int) -> str:
             )
             lines.append(f"  {path.stem.rsplit('-', 1)[1]}  {f['rss']:7.1f}  "
                          f"{f['malloc_in_use']:7.1f}  {f['malloc_free']:7.1f}  "
-                         f"{f['sqlite']:7.1f}  {traced:7.2f}")  # fmt: skip
+                         f"{f['sqlite']:7.1f}  {traced:7.2f}  "
+                         f"{f.get('rss_trimmed', float('nan')):7.1f}")  # fmt: skip
         snaps = [
             p for p in sorted(directory.glob(f"web-{pid}-*.snap"))
             if int(p.stem.rsplit("-", 1)[1]) >= start

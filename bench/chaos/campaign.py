@@ -80,8 +80,8 @@ class Campaign:
         self.token = shop.frame_token(sim, self.entries[0].deal_id)
         entry_seconds = self.plan.purchases / self.plan.rate
         injector = Injector(self.stack, sim, random.Random(self.plan.seed + 1),
-                            self.plan.fault_every, self.plan.bitrix_down_seconds)  # fmt: skip
-        injector.expected_seconds = entry_seconds * 1.5
+                            self.plan.fault_every, self.plan.bitrix_down_seconds,
+                            expected_seconds=entry_seconds * 1.5)  # fmt: skip
         injector.start()
         with ThreadPoolExecutor(max_workers=32, thread_name_prefix="ui") as pool:
             self._enter(self.entries, pool)

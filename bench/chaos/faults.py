@@ -21,13 +21,14 @@ class Injector:
 
     def __init__(
         self, stack: Stack, sim: Sim, rng: random.Random, every: tuple[float, float],
-        down_seconds: float,
+        down_seconds: float, expected_seconds: float,
     ) -> None:  # fmt: skip
         self.stack = stack
         self.sim = sim
         self.rng = rng
         self.every = every
         self.down_seconds = down_seconds  # Bitrix24 down once per campaign, for this long
+        self.expected_seconds = expected_seconds  # how long faults will fire, about
         self.log: list[dict[str, Any]] = []
         self.counts: Counter[str] = Counter()
         self._stop = threading.Event()
@@ -81,8 +82,6 @@ class Injector:
 
     def _elapsed_share(self) -> float:
         return min(1.0, (time.monotonic() - self._t0) / max(1.0, self.expected_seconds))
-
-    expected_seconds = 60.0  # set by the campaign: how long faults will run
 
     # -- processes ---------------------------------------------------------------------------
     def kill_worker(self) -> dict[str, Any]:

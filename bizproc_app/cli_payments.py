@@ -15,7 +15,7 @@ from flask import current_app
 
 from bizproc_app.cli_pos import cli_errors, portal_option, pos_cli
 from bizproc_app.extensions import db, redis_conn
-from bizproc_app.models import MAX_ID, Payment, Portal, Terminal
+from bizproc_app.models import MAX_ID, Payment, Portal, Terminal, payment_key
 from bizproc_app.payments import service
 from bizproc_app.payments.crm import read_context
 from bizproc_app.payments.outcome import money
@@ -104,7 +104,8 @@ def pay(
 def refund(payment_id: str, amount: str | None, no_wait: bool) -> None:
     """Refund an approved payment, fully or in part, on its terminal (support staff)."""
     with cli_errors(PaymentRefused):
-        original = db.session.get(Payment, payment_id)
+        key = payment_key(payment_id)
+        original = db.session.get(Payment, key) if key else None
         if original is None:
             raise PaymentRefused("payment", f"no payment {payment_id}")
         portal = db.session.get(Portal, original.portal_id)
@@ -127,9 +128,10 @@ def refund(payment_id: str, amount: str | None, no_wait: bool) -> None:
 @click.option("--payment", "payment_id", required=True, help="Payment id.")
 def status(payment_id: str) -> None:
     """Show a payment: state, amount, terminal, Linkly references, result and report."""
-    payment = db.session.get(Payment, payment_id)
+    key = payment_key(payment_id)
+    payment = db.session.get(Payment, key) if key else None
     if payment is None:
-        raise click.ClickException(f"no payment {payment_id}")
+        raise click.ClickException(f"no payment {payment_id!r}")
     terminal = db.session.get(Terminal, payment.terminal_id)
     result = payment.result or {}
     click.echo(

@@ -9,10 +9,10 @@ from flask.typing import ResponseReturnValue
 
 from bizproc_app.extensions import db, redis_conn
 from bizproc_app.linkly import LinklyError, TransactionResult, parse_notification
-from bizproc_app.models import Payment
+from bizproc_app.models import Payment, payment_key
 from bizproc_app.payments import events
 from bizproc_app.payments.pipeline import authorization_matches
-from bizproc_app.web import error
+from bizproc_app.web import error, nul_at
 from workers.queues import enqueue_reports, enqueue_send_next
 
 bp = Blueprint("linkly", __name__, url_prefix="/linkly")
@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 @bp.post("/notify/<payment_id>/<session_id>/<kind>")
 def notify(payment_id: str, session_id: str, kind: str) -> ResponseReturnValue:
     """One display, receipt or transaction event for one payment."""
-    row = events.event_row(db.session, payment_id[:36])
+    key = payment_key(payment_id)
+    row = events.event_row(db.session, key) if key else None
     # The same answer for an unknown payment and a wrong secret: nothing to probe.
     if row is None or not authorization_matches(
         row.notify_hash, request.headers.get("Authorization", "")
@@ -31,6 +32,8 @@ def notify(payment_id: str, session_id: str, kind: str) -> ResponseReturnValue:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return error(400, "body must be a JSON object")
+    if (where := nul_at(body)) is not None:
+        return error(400, f"{where}: NUL bytes are not allowed")
     try:
         note = parse_notification(body)
     except (LinklyError, ValueError) as exc:

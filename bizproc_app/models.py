@@ -184,6 +184,18 @@ ACTIVE_STATES = ("queued", "sending", "in_progress", "unknown")
 FINAL_STATES = ("approved", "declined", "cancelled", "failed")
 
 
+def payment_key(value: str) -> str | None:
+    """The value if it is a payment id as we mint them (a lower-case UUID), else None.
+
+    Checked before any look-up: text from a URL or a command line may hold a NUL byte, which
+    PostgreSQL refuses with an error instead of finding nothing.
+    """
+    try:
+        return value if str(uuid.UUID(value)) == value else None
+    except (TypeError, ValueError):
+        return None
+
+
 class Payment(Base):
     """One purchase or refund on a terminal, from request to the report in Bitrix24."""
 

@@ -16,7 +16,7 @@ from bizproc_app.models import JournalEntry, Portal
 
 def find_portal(session: Session, member_id: str) -> Portal | None:
     """Return the portal with this member id, installed or not."""
-    if not member_id:
+    if not member_id or "\x00" in member_id:  # PostgreSQL refuses NUL rather than matching
         return None
     return session.scalar(select(Portal).where(Portal.member_id == member_id))
 

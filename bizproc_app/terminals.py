@@ -127,6 +127,8 @@ def find_terminal(session: Session, portal: Portal | None, ref: int | str) -> Te
         return terminal
     if portal is None:
         raise TerminalError(f"terminal {text!r}: give its numeric id, or a portal to find a name")
+    if _CONTROL.search(text):  # no stored name has one (and PostgreSQL refuses NUL)
+        raise TerminalError(f"no active terminal named {text!r} in portal {portal.member_id}")
     terminal = session.scalar(
         select(Terminal).where(
             Terminal.portal_id == portal.id, Terminal.name == text, Terminal.active

@@ -24,11 +24,14 @@ def form_data() -> dict[str, Any]:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             raise BadForm("body must be a JSON object")
-        return body
-    try:
-        return parse_bracket_form(request.form.items(multi=True))
-    except ValueError as exc:
-        raise BadForm(f"malformed form field: {exc}") from exc
+    else:
+        try:
+            body = parse_bracket_form(request.form.items(multi=True))
+        except ValueError as exc:
+            raise BadForm(f"malformed form field: {exc}") from exc
+    if (where := nul_at(body)) is not None:
+        raise BadForm(f"{where}: NUL bytes are not allowed")
+    return body
 
 
 def json_body(schema: Schema) -> dict[str, Any]:
@@ -36,7 +39,27 @@ def json_body(schema: Schema) -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ValidationError({"_body": ["Send a JSON object."]})
+    if (where := nul_at(body)) is not None:
+        raise ValidationError({where: ["NUL bytes are not allowed."]})
     return schema.load(body)
+
+
+def nul_at(value: Any, path: str = "body") -> str | None:
+    """Where a NUL byte hides in a key or string of parsed input (no database stores one)."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in str(key):
+                return path
+            where = (str(key) or path) if path == "body" else f"{path}.{key}"
+            if (found := nul_at(item, where)) is not None:
+                return found
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            if (found := nul_at(item, f"{path}[{i}]")) is not None:
+                return found
+    return None
 
 
 def invalid_fields(exc: ValidationError) -> tuple[Response, int]:

@@ -30,8 +30,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    ap.add_argument("--short", action="store_true", help="CI size: 60 purchases, a 15 s outage")
-    ap.add_argument("--purchases", type=int, help="default 480 (short: 60)")
+    ap.add_argument("--short", action="store_true", help="CI size: 40 purchases, a 15 s outage")
+    ap.add_argument("--purchases", type=int, help="default 480 (short: 40)")
     ap.add_argument("--web-processes", type=int, default=1, help="gunicorn instances")
     ap.add_argument("--workers", type=int, default=2, help="RQ worker processes")
     ap.add_argument("--database", help="a PostgreSQL URL (its public schema is dropped!)")
@@ -94,11 +94,12 @@ def render(result: dict[str, Any], command: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run one campaign; 0 when every promise held."""
     a = parse(argv)
-    purchases = a.purchases or (60 if a.short else 480)
+    purchases = a.purchases or (40 if a.short else 480)
     plan = Plan(
         seed=a.seed, purchases=purchases, web_processes=a.web_processes, workers=a.workers,
         database=a.database, bitrix_down_seconds=15.0 if a.short else 60.0,
         pinpads=20 if a.short else 40, fault_every=(0.5, 2.0) if a.short else (1.5, 4.0),
+        robots_wait=30.0 if a.short else 120.0,
     )  # fmt: skip
     campaign = Campaign(plan)
     try:

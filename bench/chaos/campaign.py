@@ -44,6 +44,7 @@ class Plan:
     database: str | None = None
     fault_every: tuple[float, float] = (1.5, 4.0)
     bitrix_down_seconds: float = 60.0
+    robots_wait: float = 120.0  # at most this long for the purchases' answers before refunding
     settle_seconds: float = 900.0
 
 
@@ -86,7 +87,7 @@ class Campaign:
         with ThreadPoolExecutor(max_workers=32, thread_name_prefix="ui") as pool:
             self._enter(self.entries, pool)
             self.phases["purchases entered"] = time.monotonic() - t0
-            self._wait(self._robots_done, 120)
+            self._wait(self._robots_done, self.plan.robots_wait)
             self._enter_refunds()
             self.phases["refunds entered"] = time.monotonic() - t0
         injector.stop()
@@ -164,13 +165,17 @@ class Campaign:
                 continue
 
     def _enter_refunds(self) -> None:
-        flows = self._workflows()
+        # Approved robot purchases as our database knows them: a refund may start before the
+        # purchase's own workflow has heard (as a clerk may refund at once).
+        by_invoice = {p.invoice_id: p for p in self.entries if p.entry == "robot"}
+        rows = invariants.db_payments(self.app).items()
         approved = [
-            (p, invariants.returns(flows[p.workflow_id]).get("payment_id"))
-            for p in self.entries
-            if p.entry == "robot"
-            and invariants.returns(flows.get(p.workflow_id, {})).get("status") == "approved"
-        ]
+            (by_invoice[row["invoice_id"]], pid)
+            for pid, row in sorted(rows)
+            if row["kind"] == "purchase" and row["state"] == "approved"
+            and row["source"] == "robot" and row["invoice_id"] in by_invoice
+        ]  # fmt: skip
+        approved.sort(key=lambda pair: pair[0].index)  # a seeded shuffle needs a fixed order
         self.rng.shuffle(approved)
         picked = approved[: int(len(approved) * self.plan.refund_share)]
         start = time.monotonic()

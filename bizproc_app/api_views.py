@@ -14,7 +14,7 @@ from bizproc_app.bitrix import BitrixError
 from bizproc_app.extensions import db, redis_conn
 from bizproc_app.frame import frame_api
 from bizproc_app.linkly import Key, LinklyError
-from bizproc_app.models import MAX_ID, Payment, payment_key
+from bizproc_app.models import MAX_ID, Payment, find_payment
 from bizproc_app.payments import crm as crm_reads
 from bizproc_app.payments import presenter, screen_crm, service
 from bizproc_app.payments.service import PaymentRefused, PaymentRequest
@@ -57,8 +57,7 @@ class RefundForm(Schema):
 
 
 def _payment(payment_id: str) -> Payment | None:
-    key = payment_key(payment_id)
-    payment = db.session.get(Payment, key) if key else None
+    payment = find_payment(db.session, payment_id)
     return payment if payment is not None and payment.portal_id == g.portal.id else None
 
 

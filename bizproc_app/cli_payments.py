@@ -15,7 +15,7 @@ from flask import current_app
 
 from bizproc_app.cli_pos import cli_errors, portal_option, pos_cli
 from bizproc_app.extensions import db, redis_conn
-from bizproc_app.models import MAX_ID, Payment, Portal, Terminal, payment_key
+from bizproc_app.models import MAX_ID, Payment, Portal, Terminal, find_payment
 from bizproc_app.payments import service
 from bizproc_app.payments.crm import read_context
 from bizproc_app.payments.outcome import money
@@ -104,8 +104,7 @@ def pay(
 def refund(payment_id: str, amount: str | None, no_wait: bool) -> None:
     """Refund an approved payment, fully or in part, on its terminal (support staff)."""
     with cli_errors(PaymentRefused):
-        key = payment_key(payment_id)
-        original = db.session.get(Payment, key) if key else None
+        original = find_payment(db.session, payment_id)
         if original is None:
             raise PaymentRefused("payment", f"no payment {payment_id}")
         portal = db.session.get(Portal, original.portal_id)
@@ -128,8 +127,7 @@ def refund(payment_id: str, amount: str | None, no_wait: bool) -> None:
 @click.option("--payment", "payment_id", required=True, help="Payment id.")
 def status(payment_id: str) -> None:
     """Show a payment: state, amount, terminal, Linkly references, result and report."""
-    key = payment_key(payment_id)
-    payment = db.session.get(Payment, key) if key else None
+    payment = find_payment(db.session, payment_id)
     if payment is None:
         raise click.ClickException(f"no payment {payment_id!r}")
     terminal = db.session.get(Terminal, payment.terminal_id)

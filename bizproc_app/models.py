@@ -16,7 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.types import JSON
 
 from bizproc_app.crypto import SecretBox
@@ -194,6 +194,12 @@ def payment_key(value: str) -> str | None:
         return value if str(uuid.UUID(value)) == value else None
     except (TypeError, ValueError):
         return None
+
+
+def find_payment(session: Session, value: str) -> Payment | None:
+    """The payment with this id, or None (also for text that cannot be one of our ids)."""
+    key = payment_key(value)
+    return session.get(Payment, key) if key else None
 
 
 class Payment(Base):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bizproc_app.config import Config
 from bizproc_app.linkly import to_cents
-from bizproc_app.models import Payment, Portal, RefundGrant, Terminal, payment_key
+from bizproc_app.models import Payment, Portal, RefundGrant, Terminal, find_payment
 from bizproc_app.payments.states import now, refundable_cents
 from bizproc_app.portals import journal
 from bizproc_app.terminals import TerminalError, find_terminal, usable_terminals
@@ -172,8 +172,7 @@ def _resolve_terminal(session: Session, req: PaymentRequest) -> Terminal:
 
 def _original(session: Session, req: PaymentRequest) -> Payment:
     if req.original_payment_id:
-        key = payment_key(req.original_payment_id)
-        original = session.get(Payment, key) if key else None
+        original = find_payment(session, req.original_payment_id)
     elif req.invoice_id:
         original = session.scalar(
             select(Payment)

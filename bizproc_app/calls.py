@@ -176,6 +176,7 @@ def start(
         handler_call_id=call.id,
         event_token=call.event_token,
         timeout_seconds=call.timeout_duration,
+        received_at=call.created_at,
         crm=crm if not refund else CrmContext(deal_id=deal_id),
     )
     try:

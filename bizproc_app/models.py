@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
@@ -180,8 +181,31 @@ class RefundGrant(Base):
     user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
-ACTIVE_STATES = ("queued", "sending", "in_progress", "unknown")
-FINAL_STATES = ("approved", "declined", "cancelled", "failed")
+class PaymentState(StrEnum):
+    """Where a payment stands; only `payments.transitions` moves it from one to another."""
+
+    QUEUED = "queued"  # waiting for its PIN pad
+    SENDING = "sending"  # holds the PIN pad; the request is leaving (or left: see sent_at)
+    IN_PROGRESS = "in_progress"  # Linkly has it; the customer is at the PIN pad
+    UNKNOWN = "unknown"  # sent, outcome not known yet: only the recovery GET may decide
+    APPROVED = "approved"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+ACTIVE_STATES = (
+    PaymentState.QUEUED,
+    PaymentState.SENDING,
+    PaymentState.IN_PROGRESS,
+    PaymentState.UNKNOWN,
+)
+FINAL_STATES = (
+    PaymentState.APPROVED,
+    PaymentState.DECLINED,
+    PaymentState.CANCELLED,
+    PaymentState.FAILED,
+)
 
 
 def payment_key(value: str) -> str | None:

@@ -11,13 +11,25 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Select, Update, and_, bindparam, case, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    case,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from bizproc_app.linkly import DisplayEvent, Notification, ReceiptEvent, TransactionResult
 from bizproc_app.models import FINAL_STATES, JournalEntry, Payment
 from bizproc_app.payments import states
+from bizproc_app.payments.transitions import TABLE, Event
 
 PAYMENTS = Payment.__table__
 JOURNAL = JournalEntry.__table__
@@ -44,11 +56,17 @@ def _show_update() -> Update:
         .where(c.id == bindparam("pid"), c.state.not_in(FINAL_STATES))
         .values(
             display=bindparam("display", type_=c.display.type),
-            state=case((c.state.in_(("sending", "unknown")), "in_progress"), else_=c.state),
+            state=case((_seen(), TABLE[Event.SEEN].target), else_=c.state),
             last_event_at=bindparam("at", type_=c.last_event_at.type),
             updated_at=bindparam("at", type_=c.updated_at.type),
         )
     )
+
+
+def _seen() -> ColumnElement[bool]:
+    """The SEEN transition's condition (from the table), for the display update."""
+    c = PAYMENTS.c
+    return and_(c.state.in_(TABLE[Event.SEEN].sources), c.session_id == bindparam("sid"))
 
 
 @cache
@@ -99,7 +117,7 @@ def apply(session: Session, row: Row[Any], note: Notification) -> bool:
         session.commit()
         payment = session.get(Payment, row.id)
         assert payment is not None
-        return states.finalize(session, payment, response, source="event")
+        return states.finalize(session, payment, response, "event", row.session_id)
     if isinstance(response, DisplayEvent) and row.state not in FINAL_STATES:
         _show(session, row, display_state(response))
     elif isinstance(response, ReceiptEvent):
@@ -130,7 +148,12 @@ def _show(session: Session, row: Row[Any], screen: dict[str, object]) -> None:
     history = list((row.display or {}).get("history", []))
     if screen["lines"] and (not history or history[-1] != screen["lines"]):
         history = [*history, screen["lines"]][-20:]
-    values = {"pid": row.id, "display": {**screen, "history": history}, "at": states.now()}
+    values = {
+        "pid": row.id,
+        "sid": row.session_id,
+        "display": {**screen, "history": history},
+        "at": states.now(),
+    }
     session.execute(_show_update(), values)
 
 

@@ -78,6 +78,15 @@ def message(payment: Payment, *, late: bool) -> str:
             f"POS {what} {amount}{where}: Linkly reported '{got}' after we recorded "
             f"'{payment.state}'. Check the terminal's receipts. Payment {payment.id}."
         )
+    if payment.context.get("late_approval"):
+        was = payment.context["late_approval"].get("was")
+        double = payment.context["late_approval"].get("double")
+        return (
+            f"POS {what} {amount}{where}: Linkly APPROVED it after we had recorded '{was}': the "
+            f"card was charged and the CRM now shows it."
+            + (" The invoice was paid again meanwhile: refund one of them." if double else "")
+            + f" Payment {payment.id}."
+        )
     if not late:
         return (
             f"POS {what} {amount}{where}: the result is not known yet. Do not charge the card "

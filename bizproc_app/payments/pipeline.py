@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bizproc_app.config import Config
@@ -25,14 +25,18 @@ from bizproc_app.linkly import (
     SecretRejected,
     SessionNotFound,
     TerminalCredentials,
+    TransactionResult,
     new_session_id,
     new_txn_ref,
 )
-from bizproc_app.models import Payment, Terminal
+from bizproc_app.models import Payment, PaymentState, Terminal
 from bizproc_app.payments import states
+from bizproc_app.payments.transitions import Event, move
 from bizproc_app.portals import journal
 
 log = logging.getLogger(__name__)
+# Queued payments past their deadline that one send_next run ends before it yields.
+MAX_EXPIRED_PER_RUN = 50
 
 
 class Jobs(Protocol):
@@ -74,46 +78,58 @@ class Pipeline:
         return TerminalCredentials(terminal.secret(self.box), terminal.pos_id)
 
     def send_next(self, terminal_id: int) -> str | None:
-        """Start the oldest queued payment of a free terminal; return its id."""
-        payment = self.session.scalar(
-            select(Payment)
-            .where(Payment.terminal_id == terminal_id, Payment.state == "queued")
-            .order_by(Payment.created_at, Payment.id)
-            .limit(1)
-        )
-        if payment is None:
-            return None
-        # Take the payment first, then the PIN pad, in one transaction: a second runner that
-        # picked the same payment loses the first step and must not touch the claim (releasing
-        # it would free the PIN pad under a payment in flight).
-        if not states.transition(self.session, payment.id, ("queued",), state="sending"):
-            self.session.rollback()
-            return None
-        if not states.claim_terminal(self.session, terminal_id, payment.id):
-            self.session.rollback()
-            return None
-        self.session.commit()
-        self.session.refresh(payment)
-        self.send(payment)
-        return payment.id
+        """Start the oldest queued payment of a free terminal; return its id.
+
+        Queued payments past their deadline are ended on the way (never sent, never charged).
+        """
+        for _ in range(MAX_EXPIRED_PER_RUN):
+            payment = self.session.scalar(
+                select(Payment)
+                .where(Payment.terminal_id == terminal_id, Payment.state == PaymentState.QUEUED)
+                .order_by(Payment.created_at, Payment.id)
+                .limit(1)
+            )
+            if payment is None:
+                return None
+            if self._past_deadline(payment):
+                self._expire(payment)
+                continue
+            # Take the payment first, then the PIN pad, in one transaction: a second runner that
+            # picked the same payment loses the first step and must not touch the claim
+            # (releasing it would free the PIN pad under a payment in flight).
+            if not move(self.session, payment.id, Event.CLAIM):
+                self.session.rollback()
+                return None
+            if not states.claim_terminal(self.session, terminal_id, payment.id):
+                self.session.rollback()
+                return None
+            self.session.commit()
+            self.session.refresh(payment)
+            self.send(payment)
+            return payment.id
+        self.jobs.send_next(terminal_id)  # many expired at once: let other jobs have a turn
+        return None
 
     def send(self, payment: Payment) -> None:
         """Send a claimed payment; once it may have left, only the recovery GET decides."""
-        if payment.state != "sending":
+        if payment.state != PaymentState.SENDING:
             return
         if payment.sent_at is not None:
             self.recover(payment)
             return
+        if self._past_deadline(payment):
+            self._expire(payment)
+            return
         creds = self.credentials(payment)
         if payment.session_id is None:
-            minted = self.session.execute(
-                update(Payment)
-                .where(Payment.id == payment.id, Payment.session_id.is_(None))
-                .values(
-                    session_id=new_session_id(), txn_ref=new_txn_ref(), attempt=Payment.attempt + 1
-                )
-                .execution_options(synchronize_session=False)
-            ).rowcount
+            minted = move(
+                self.session,
+                payment.id,
+                Event.MINT,
+                session_id=new_session_id(),
+                txn_ref=new_txn_ref(),
+                attempt=Payment.attempt + 1,
+            )
             self.session.commit()
             self.session.refresh(payment)
             if not minted:
@@ -121,23 +137,23 @@ class Pipeline:
         try:
             self.linkly.token(credentials=creds)  # nothing leaves if this fails
         except SecretRejected:
-            states.fail(
-                self.session,
-                payment,
-                "Linkly refused the terminal's secret: re-pair it",
-                source="send",
-            )
-            self._after_final(payment)
+            reason = "Linkly refused the terminal's secret: re-pair it (not charged)"
+            if states.end(self.session, payment, Event.REFUSED, reason, source="send"):
+                self._after_final(payment)
             return
         secret = secrets.token_urlsafe(32)
-        # Whoever sets sent_at sends; a second runner of this job stops here.
-        if not self.session.execute(
-            update(Payment)
-            .where(Payment.id == payment.id, Payment.state == "sending", Payment.sent_at.is_(None))
-            .values(sent_at=states.now(), notify_hash=notify_hash(secret))
-            .execution_options(synchronize_session=False)
-        ).rowcount:
+        # Whoever sets sent_at sends; a second runner, a cancel or an expiry stops it here.
+        if not move(
+            self.session,
+            payment.id,
+            Event.SEND,
+            sent_at=states.now(),
+            notify_hash=notify_hash(secret),
+        ):
             self.session.rollback()
+            self.session.refresh(payment)
+            if payment.state == PaymentState.SENDING and self._past_deadline(payment):
+                self._expire(payment)
             return
         self.session.commit()
         self.session.refresh(payment)
@@ -155,10 +171,11 @@ class Pipeline:
         self._submit(payment, creds, secret)
 
     def _submit(self, payment: Payment, creds: TerminalCredentials, secret: str) -> None:
+        sid = str(payment.session_id)
         uri = f"{self.cfg.APP_BASE_URL}/linkly/notify/{payment.id}/{{{{sessionid}}}}/{{{{type}}}}"
         args = dict(
             credentials=creds,
-            session_id=payment.session_id,
+            session_id=sid,
             txn_ref=payment.txn_ref,
             amount_cents=payment.amount_cents,
             currency=payment.currency,
@@ -170,29 +187,30 @@ class Pipeline:
                 submitted = self.linkly.refund(rfn=str(payment.context["rfn"]), **args)
             else:
                 submitted = self.linkly.purchase(**args)
-        except (InvalidRequest, SessionNotFound) as exc:
-            states.fail(
-                self.session, payment, f"Linkly did not take the request: {exc}", source="send"
-            )
-            self._after_final(payment)
+        except InvalidRequest as exc:  # 400: Linkly says it was not performed
+            reason = f"Linkly did not take the request: {exc} (not charged)"
+            if states.end(
+                self.session, payment, Event.REJECTED, reason, source="send", session_id=sid
+            ):
+                self._after_final(payment)
             return
-        except OutcomeUnknown as exc:
-            self._unknown_after_send(payment, exc)
+        except (OutcomeUnknown, SessionNotFound) as exc:
+            # A 404 on the POST may come from a proxy after Linkly took it: the GET decides.
+            self._unknown_after_send(payment, sid, exc)
             return
         if submitted.result is not None:
-            states.finalize(self.session, payment, submitted.result, source="send")
-            self._after_final(payment)
+            self._finalize(payment, submitted.result, "send", sid)
             return
-        states.transition(
+        move(
             self.session,
             payment.id,
-            ("sending",),
-            state="in_progress",
+            Event.ACCEPTED,
+            acting_on=sid,
             next_check_at=self._later(self.cfg.PAYMENT_EVENT_TIMEOUT_SECONDS),
         )
         self.session.commit()
 
-    def _unknown_after_send(self, payment: Payment, exc: OutcomeUnknown) -> None:
+    def _unknown_after_send(self, payment: Payment, sid: str, exc: LinklyError) -> None:
         journal(
             self.session,
             "linkly.unknown",
@@ -201,26 +219,22 @@ class Pipeline:
             reason=exc.reason,
             status=exc.status,
         )
-        states.transition(
-            self.session,
-            payment.id,
-            ("sending", "in_progress"),
-            state="unknown",
-            next_check_at=states.now(),
-        )
+        move(self.session, payment.id, Event.LOST, acting_on=sid, next_check_at=states.now())
         self.session.commit()
         self.session.refresh(payment)
-        if exc.reason == "unauthorized":
-            # Linkly refused the token: ask at once; only a 404 allows sending again.
-            self.recover(payment, resend_if_not_found=True)
 
-    def recover(self, payment: Payment, *, resend_if_not_found: bool = False) -> str:
-        """Ask Linkly for the outcome of the payment's session (the recovery GET)."""
+    def recover(self, payment: Payment) -> str:
+        """Ask Linkly for the outcome of the payment's session (the recovery GET).
+
+        Only a 404 older than the grace period ends the payment as never received; a 401 or a
+        404 on the POST is never a reason to send again.
+        """
         if payment.is_final or payment.session_id is None or payment.sent_at is None:
             return payment.state
+        sid = payment.session_id
         try:
             found = self.linkly.transaction_status(
-                credentials=self.credentials(payment), session_id=payment.session_id
+                credentials=self.credentials(payment), session_id=sid
             )
         except (OutcomeUnknown, LinklyError) as exc:
             journal(
@@ -233,61 +247,32 @@ class Pipeline:
             self._check_later(payment)
             return payment.state
         if found.state is RecoveryState.FINAL and found.result is not None:
-            states.finalize(self.session, payment, found.result, source="recovery")
-            self._after_final(payment)
+            self._finalize(payment, found.result, "recovery", sid)
         elif found.state is RecoveryState.IN_PROGRESS:
-            states.transition(self.session, payment.id, ("sending", "unknown"), state="in_progress")
+            move(self.session, payment.id, Event.SEEN, acting_on=sid)
             self._check_later(payment)
-        elif resend_if_not_found:
-            self._resend(payment)
-        elif states.now() - states.aware(payment.sent_at) >= timedelta(
+        elif states.now() - states.aware(payment.sent_at) >= timedelta(  # type: ignore[operator]
             seconds=self.cfg.PAYMENT_NOT_FOUND_GRACE_SECONDS
         ):
-            states.fail(
-                self.session, payment, "not received by Linkly (not charged)", source="recovery"
-            )
-            self._after_final(payment)
+            reason = "not received by Linkly (not charged)"
+            if states.end(
+                self.session, payment, Event.NOT_RECEIVED, reason, source="recovery", session_id=sid
+            ):
+                self._after_final(payment)
         else:
             self._check_later(payment)
         return payment.state
 
-    def _resend(self, payment: Payment) -> None:
-        """Linkly never received it: a new session id and TxnRef, then send again."""
-        journal(
-            self.session,
-            "linkly.resend",
-            portal=payment.portal_id,
-            subject=payment.id,
-            old_session_id=payment.session_id,
-            old_txn_ref=payment.txn_ref,
-        )
-        if states.transition(
-            self.session,
-            payment.id,
-            ("unknown",),
-            state="sending",
-            session_id=None,
-            txn_ref=None,
-            sent_at=None,
-            notify_hash=None,
-        ):
-            self.session.commit()
-            self.session.refresh(payment)
-            self.send(payment)
-        else:
-            self.session.commit()
-
     def cancel(self, payment: Payment) -> bool:
         """Cancel: drop a queued payment, or press cancel when the PIN pad allows it."""
-        if payment.state == "queued":
-            if states.fail(
-                self.session, payment, "cancelled before it reached the terminal", source="cancel"
-            ):
+        if payment.state == PaymentState.QUEUED:
+            reason = "cancelled before it reached the terminal (not charged)"
+            if states.end(self.session, payment, Event.CANCEL_QUEUED, reason, source="cancel"):
                 self._after_final(payment)
                 return True
-            return False
+            # A runner took it meanwhile: it may be on the PIN pad now (refresh happened).
         display = payment.display or {}
-        if payment.state != "in_progress" or not display.get("cancel"):
+        if payment.state != PaymentState.IN_PROGRESS or not display.get("cancel"):
             return False
         self.linkly.send_key(
             credentials=self.credentials(payment),
@@ -324,6 +309,22 @@ class Pipeline:
         interval = self.cfg.PAYMENT_RECOVERY_INTERVAL_SECONDS * (6 if past else 1)
         payment.next_check_at = self._later(interval)
         self.session.commit()
+
+    def _finalize(self, payment: Payment, result: TransactionResult, source: str, sid: str) -> None:
+        if (
+            states.finalize(self.session, payment, result, source, sid)
+            or payment.report_state == "pending"
+        ):
+            self._after_final(payment)
+
+    def _past_deadline(self, payment: Payment) -> bool:
+        deadline = states.aware(payment.deadline_at)
+        return deadline is not None and states.now() >= deadline
+
+    def _expire(self, payment: Payment) -> None:
+        reason = "not sent to the terminal before the deadline (not charged)"
+        if states.end(self.session, payment, Event.EXPIRED, reason, source="send"):
+            self.jobs.report(payment.portal_id)
 
     def _after_final(self, payment: Payment) -> None:
         self.jobs.send_next(payment.terminal_id)

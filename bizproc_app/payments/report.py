@@ -270,7 +270,13 @@ def _record_one(
         uncertain.discard("pay_add")
     elif name in ("find_deal", "find_invoice"):
         target = "comment_" + name.removeprefix("find_")
-        ours = [c for c in value or [] if inp.payment_id in str(c.get("COMMENT", ""))]
+        # Ours names the payment and says this outcome (an earlier one may have been overturned).
+        headline = inp.comment.splitlines()[0] if inp.comment else ""
+        ours = [
+            c
+            for c in value or []
+            if inp.payment_id in str(c.get("COMMENT", "")) and headline in str(c.get("COMMENT", ""))
+        ]
         if ours:
             done[target] = int(ours[0]["ID"])
         uncertain.discard(target)

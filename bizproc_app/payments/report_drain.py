@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bizproc_app.bitrix import BATCH_LIMIT, BitrixClient
 from bizproc_app.config import Config
-from bizproc_app.models import ACTIVE_STATES, Payment, Portal
+from bizproc_app.models import ACTIVE_STATES, Payment, PaymentState, Portal
 from bizproc_app.payments import outcome, report, states
 from bizproc_app.portals import journal
 
@@ -110,11 +110,13 @@ class ReportDrain:
         group: list[Pending] = []
         room = BATCH_LIMIT
         for payment in due:
-            if not payment.is_final and payment.reported_status == "unknown":
+            if not payment.is_final and payment.reported_status == PaymentState.UNKNOWN:
                 self._nothing_new(payment)
                 done["unknown_kept"] += 1
                 continue
-            late = payment.reported_status == "unknown" and payment.is_final
+            # The workflow was told something else (unknown, or an ending Linkly overturned).
+            told = payment.reported_status
+            late = payment.is_final and told is not None and told != outcome.status_of(payment)
             done_so_far = copy.deepcopy(payment.report_done or {})
             try:
                 inp = self._input(payment, portal, late)
@@ -207,7 +209,7 @@ class ReportDrain:
                 # to unpay, and only that report knows its id.
                 bitrix_payment_id = (original.report_done or {}).get("payment_added")
         people = tuple(sorted({u for u in (payment.requested_by, portal.auth_user_id) if u}))
-        conflict = bool(ctx.get("conflict"))
+        conflict = bool(ctx.get("conflict") or ctx.get("late_approval"))
         return report.ReportInput(
             payment_id=payment.id,
             kind=payment.kind,

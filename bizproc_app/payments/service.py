@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select, update
@@ -12,8 +12,15 @@ from sqlalchemy.orm import Session
 
 from bizproc_app.config import Config
 from bizproc_app.linkly import to_cents
-from bizproc_app.models import Payment, Portal, RefundGrant, Terminal, find_payment
-from bizproc_app.payments.states import now, refundable_cents
+from bizproc_app.models import (
+    Payment,
+    PaymentState,
+    Portal,
+    RefundGrant,
+    Terminal,
+    find_payment,
+)
+from bizproc_app.payments.states import aware, now, refundable_cents
 from bizproc_app.portals import journal
 from bizproc_app.terminals import TerminalError, find_terminal, usable_terminals
 
@@ -60,6 +67,8 @@ class PaymentRequest:
     handler_call_id: int | None = None
     event_token: str | None = None
     timeout_seconds: int = 0
+    # When the request reached us (a robot call's arrival): deadlines count from here.
+    received_at: datetime | None = None
     crm: CrmContext = field(default_factory=CrmContext)
 
 
@@ -136,7 +145,9 @@ def _start_refund(session: Session, cfg: Config, req: PaymentRequest) -> Payment
     payment.original_id = original.id
     payment.deal_id, payment.invoice_id = original.deal_id, original.invoice_id
     payment.order_payment_id = original.order_payment_id
-    payment.context = {**original.context, **payment.context, "rfn": original.rfn}
+    # The original's CRM targets (its invoice's own payment to un-pay, stages) with this
+    # request's workflow token: a None here must not hide the original's values.
+    payment.context = {**original.context, "event_token": req.event_token, "rfn": original.rfn}
     session.add(payment)
     return _queued(session, payment)
 
@@ -180,7 +191,7 @@ def _original(session: Session, req: PaymentRequest) -> Payment:
                 Payment.portal_id == req.portal.id,
                 Payment.invoice_id == req.invoice_id,
                 Payment.kind == "purchase",
-                Payment.state == "approved",
+                Payment.state == PaymentState.APPROVED,
             )
             .order_by(Payment.created_at.desc())
         )
@@ -188,7 +199,7 @@ def _original(session: Session, req: PaymentRequest) -> Payment:
         raise PaymentRefused("payment_id", "Give the payment (or invoice) to refund.")
     if original is None or original.portal_id != req.portal.id:
         raise PaymentRefused("payment_id", "No such payment on this portal.")
-    if original.kind != "purchase" or original.state != "approved":
+    if original.kind != "purchase" or original.state != PaymentState.APPROVED:
         raise PaymentRefused("payment_id", "Only an approved purchase can be refunded.")
     return original
 
@@ -225,7 +236,7 @@ def _new_payment(
         kind=kind,
         amount_cents=cents,
         currency=currency,
-        state="queued",
+        state=PaymentState.QUEUED,
         source=req.source,
         requested_by=req.user_id,
         handler_call_id=req.handler_call_id,
@@ -233,7 +244,7 @@ def _new_payment(
         invoice_id=crm.invoice_id or req.invoice_id,
         order_payment_id=crm.order_payment_id or req.order_payment_id,
         invoice_lock=lock,
-        deadline_at=now() + timedelta(seconds=deadline),
+        deadline_at=(aware(req.received_at) or now()) + timedelta(seconds=deadline),
         context={
             "event_token": req.event_token,
             "bitrix_payment_id": crm.bitrix_payment_id,

@@ -1,7 +1,8 @@
-"""State changes of a payment, each a conditional UPDATE so concurrent actors cannot clash.
+"""A payment's endings and its PIN pad, on top of the transition table (`transitions`).
 
 queued -> sending -> in_progress -> approved | declined | cancelled | failed, with unknown while
-an outcome is unresolved. A final state is never overwritten.
+an outcome is unresolved. A final state is overwritten only by Linkly's approval (the money
+was taken: the late truth wins) or never.
 """
 
 from __future__ import annotations
@@ -10,23 +11,25 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bizproc_app.linkly import Outcome, TransactionResult
-from bizproc_app.models import ACTIVE_STATES, FINAL_STATES, Payment, Terminal
+from bizproc_app.models import ACTIVE_STATES, FINAL_STATES, Payment, PaymentState, Terminal
+from bizproc_app.payments.transitions import OUTCOME_EVENTS, TABLE, Event, move, now
 from bizproc_app.portals import journal
 
 OUTCOME_STATES = {
-    Outcome.APPROVED: "approved",
-    Outcome.DECLINED: "declined",
-    Outcome.CANCELLED: "cancelled",
-    Outcome.FAILED: "failed",
+    Outcome.APPROVED: PaymentState.APPROVED,
+    Outcome.DECLINED: PaymentState.DECLINED,
+    Outcome.CANCELLED: PaymentState.CANCELLED,
+    Outcome.FAILED: PaymentState.FAILED,
 }
+# Report progress kept when a payment's outcome changes late: the workflow's one event and the
+# people told; comments and the stage are written again for the new outcome.
+KEPT_ON_REOPEN = ("event", "notify", "payment_added")
 
-
-def now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
+__all__ = ["now"]
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -36,17 +39,15 @@ def aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def transition(
-    session: Session, payment_id: str, from_states: tuple[str, ...], **values: Any
-) -> bool:
-    """Apply values only if the payment is still in one of from_states; True if it was."""
-    stmt = (
-        update(Payment)
-        .where(Payment.id == payment_id, Payment.state.in_(from_states))
-        .values(updated_at=now(), **values)
-        .execution_options(synchronize_session=False)
-    )
-    return session.execute(stmt).rowcount == 1
+def lock_key(payment: Payment) -> str | None:
+    """The invoice (or order payment) lock a purchase holds: one running or paying at a time."""
+    if payment.kind != "purchase":
+        return None
+    if payment.invoice_id:
+        return f"{payment.portal_id}:invoice:{payment.invoice_id}"
+    if payment.order_payment_id:
+        return f"{payment.portal_id}:order:{payment.order_payment_id}"
+    return None
 
 
 def claim_terminal(session: Session, terminal_id: int, payment_id: str) -> bool:
@@ -61,7 +62,7 @@ def claim_terminal(session: Session, terminal_id: int, payment_id: str) -> bool:
         .values(active_payment_id=payment_id)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(stmt).rowcount == 1
+    return bool(session.execute(stmt).rowcount == 1)
 
 
 def release_terminal(session: Session, terminal_id: int, payment_id: str) -> None:
@@ -94,91 +95,128 @@ def result_values(result: TransactionResult) -> dict[str, Any]:
     }
 
 
-def finalize(session: Session, payment: Payment, result: TransactionResult, source: str) -> bool:
-    """Record the final result once; a late or contradicting result is journaled, never applied."""
+def finalize(
+    session: Session, payment: Payment, result: TransactionResult, source: str, session_id: str
+) -> bool:
+    """Record Linkly's final result for `session_id`; True when it changed the payment.
+
+    A duplicate changes nothing; an approval of a payment we had ended otherwise wins (the
+    money was taken); any other contradiction goes to the journal and to people.
+    """
     state = OUTCOME_STATES[result.outcome]
     if payment.txn_ref and result.txn_ref and result.txn_ref != payment.txn_ref:
-        journal(
-            session,
-            "payment.conflict",
-            portal=payment.portal_id,
-            subject=payment.id,
-            source=source,
-            reason="txn_ref mismatch",
-            got=result.txn_ref,
-            expected=payment.txn_ref,
-        )
+        _conflict(session, payment, source, state, "txn_ref mismatch", got=result.txn_ref)
         session.commit()
         return False
-    applied = transition(
-        session,
-        payment.id,
-        ACTIVE_STATES,
-        state=state,
-        result=result_values(result),
-        rfn=result.rfn,
-        finished_at=now(),
-        next_check_at=None,
-        report_state="pending",
-        invoice_lock=payment.invoice_lock if state == "approved" else None,
-        error="" if state == "approved" else result.response_text,
-    )
+    values = _final_values(payment, result, state)
+    applied = move(session, payment.id, OUTCOME_EVENTS[state], acting_on=session_id, **values)
     if applied:
         release_terminal(session, payment.terminal_id, payment.id)
-        journal(
-            session,
-            "payment.final",
-            portal=payment.portal_id,
-            subject=payment.id,
-            state=state,
-            source=source,
-            response_code=result.response_code,
-        )
+        journal(session, "payment.final", portal=payment.portal_id, subject=payment.id,
+                state=state.value, source=source, response_code=result.response_code)  # fmt: skip
     else:
         session.refresh(payment)
-        if payment.state != state:
-            # Never dropped: a contradicting result goes to the journal and to people.
-            journal(
-                session,
-                "payment.conflict",
-                portal=payment.portal_id,
-                subject=payment.id,
-                source=source,
-                recorded=payment.state,
-                received=state,
-                response_code=result.response_code,
-            )
-            payment.context = {**payment.context, "conflict": {"received": state, "source": source}}
-            payment.report_state = "pending"
+        if state is PaymentState.APPROVED and payment.state in TABLE[Event.LATE_APPROVAL].sources:
+            applied = _late_approval(session, payment, values, source, session_id)
+        elif payment.is_final and payment.state != state:
+            _conflict(session, payment, source, state, "contradicts the recorded outcome")
+        elif not payment.is_final:
+            journal(session, "payment.transition_lost", portal=payment.portal_id,
+                    subject=payment.id, event=state.value, state=payment.state, source=source,
+                    reason="result of another session")  # fmt: skip
     session.commit()
     session.refresh(payment)
     return applied
 
 
-def fail(session: Session, payment: Payment, reason: str, *, source: str) -> bool:
-    """End a payment that was not charged (refused, never received, terminal busy)."""
-    applied = transition(
+def _final_values(payment: Payment, result: TransactionResult, state: PaymentState) -> dict:  # type: ignore[type-arg]
+    approved = state is PaymentState.APPROVED
+    return {
+        "result": result_values(result),
+        "rfn": result.rfn,
+        "finished_at": now(),
+        "next_check_at": None,
+        "report_state": "pending",
+        "invoice_lock": payment.invoice_lock if approved else None,
+        "error": "" if approved else result.response_text,
+    }
+
+
+def _late_approval(
+    session: Session, payment: Payment, values: dict[str, Any], source: str, session_id: str
+) -> bool:
+    """Linkly approved what we had ended otherwise: record the approval, re-take the invoice."""
+    was = payment.state
+    late = {"was": str(was), "source": source, "error": payment.error}
+    values = {**values, "report_done": _reopened(payment.report_done), "report_next_at": None}
+    values["context"] = {**(payment.context or {}), "late_approval": late}
+    lock = lock_key(payment)
+    try:
+        with session.begin_nested():
+            applied = move(session, payment.id, Event.LATE_APPROVAL, acting_on=session_id,
+                           **{**values, "invoice_lock": lock})  # fmt: skip
+    except IntegrityError:  # another payment holds the invoice now: the card paid twice
+        late["double"] = True
+        values["context"] = {**(payment.context or {}), "late_approval": late}
+        applied = move(session, payment.id, Event.LATE_APPROVAL, acting_on=session_id,
+                       **{**values, "invoice_lock": None})  # fmt: skip
+    if applied:
+        journal(session, "payment.late_approval", portal=payment.portal_id, subject=payment.id,
+                was=str(was), source=source, invoice_locked=not late.get("double"))  # fmt: skip
+    return applied
+
+
+def _reopened(done: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (done or {}).items() if k in KEPT_ON_REOPEN}
+
+
+def _conflict(
+    session: Session,
+    payment: Payment,
+    source: str,
+    received: PaymentState,
+    reason: str,
+    **detail: object,
+) -> None:
+    """Never dropped: a contradicting result goes to the journal and to people."""
+    journal(session, "payment.conflict", portal=payment.portal_id, subject=payment.id,
+            source=source, recorded=payment.state, received=received.value, reason=reason,
+            **detail)  # fmt: skip
+    if payment.is_final:
+        conflict = {"received": received.value, "source": source}
+        payment.context = {**(payment.context or {}), "conflict": conflict}
+        payment.report_state = "pending"
+
+
+def end(
+    session: Session,
+    payment: Payment,
+    event: Event,
+    reason: str,
+    *,
+    source: str,
+    session_id: str | None = None,
+) -> bool:
+    """End a payment without Linkly's result (not charged, cancelled, rejected); commit."""
+    applied = move(
         session,
         payment.id,
-        ACTIVE_STATES,
-        state="failed",
+        event,
+        acting_on=session_id,
         error=reason,
         finished_at=now(),
         next_check_at=None,
         report_state="pending",
         invoice_lock=None,
     )
+    state = TABLE[event].target
     if applied:
         release_terminal(session, payment.terminal_id, payment.id)
-        journal(
-            session,
-            "payment.final",
-            portal=payment.portal_id,
-            subject=payment.id,
-            state="failed",
-            source=source,
-            reason=reason,
-        )
+        journal(session, "payment.final", portal=payment.portal_id, subject=payment.id,
+                state=str(state), event=event.value, source=source, reason=reason)  # fmt: skip
+    else:
+        journal(session, "payment.transition_lost", portal=payment.portal_id, subject=payment.id,
+                event=event.value, source=source)  # fmt: skip
     session.commit()
     session.refresh(payment)
     return applied
@@ -186,14 +224,25 @@ def fail(session: Session, payment: Payment, reason: str, *, source: str) -> boo
 
 def refundable_cents(session: Session, original: Payment) -> int:
     """What is left to refund: the original less approved and still-open refunds."""
+    return original.amount_cents - _refunded(
+        session, original, (PaymentState.APPROVED, *ACTIVE_STATES)
+    )
+
+
+def refunded_cents(session: Session, original: Payment) -> int:
+    """What approved refunds gave back (refunds still running do not count)."""
+    return _refunded(session, original, (PaymentState.APPROVED,))
+
+
+def _refunded(session: Session, original: Payment, states: tuple[PaymentState, ...]) -> int:
     taken = session.scalar(
         select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(
             Payment.original_id == original.id,
             Payment.kind == "refund",
-            Payment.state.in_(("approved", *ACTIVE_STATES)),
+            Payment.state.in_(states),
         )
     )
-    return original.amount_cents - int(taken or 0)
+    return int(taken or 0)
 
 
 def is_final(state: str) -> bool:

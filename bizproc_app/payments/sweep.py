@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bizproc_app.config import Config
 from bizproc_app.installation import purge_idle_secrets
-from bizproc_app.models import FINAL_STATES, HandlerCall, Payment, Portal, Terminal
+from bizproc_app.models import FINAL_STATES, HandlerCall, Payment, PaymentState, Portal, Terminal
 from bizproc_app.payments import states
+from bizproc_app.payments.transitions import Event, move
 from bizproc_app.portals import journal
 
 BATCH = 500
 # Work this old was missed (its own job normally starts it within a second): start it again.
 STALE_SECONDS = 15
+OPEN_STATES = (PaymentState.SENDING, PaymentState.IN_PROGRESS, PaymentState.UNKNOWN)
+EXPIRED_REASON = "not sent to the terminal before the deadline (not charged)"
 
 
 class Enqueue(Protocol):
@@ -61,19 +64,28 @@ class Sweep:
                 done["secrets_purged"] += 1
             self.session.commit()
 
-    def _queued(self, now, done: Counter[str]) -> None:  # type: ignore[no-untyped-def]
+    def _queued(self, now: datetime, done: Counter[str]) -> None:
         too_old = now - timedelta(seconds=self.cfg.TERMINAL_BUSY_WAIT_SECONDS)
+        minutes = self.cfg.TERMINAL_BUSY_WAIT_SECONDS / 60
         for payment in self.session.scalars(
             select(Payment)
-            .where(Payment.state == "queued", Payment.created_at < too_old)
+            .where(
+                Payment.state == PaymentState.QUEUED,
+                or_(Payment.created_at < too_old, Payment.deadline_at <= now),
+            )
             .order_by(Payment.created_at)
             .limit(BATCH)
         ):
-            minutes = self.cfg.TERMINAL_BUSY_WAIT_SECONDS / 60
-            reason = f"terminal busy: waited {minutes:g} minutes"
-            if states.fail(self.session, payment, reason, source="sweep"):
+            # Each ending applies only while the payment is still queued and unsent: a runner
+            # that took it for its PIN pad meanwhile wins.
+            deadline = states.aware(payment.deadline_at)
+            if deadline is not None and now >= deadline:
+                event, reason = Event.EXPIRED, EXPIRED_REASON
+            else:
+                event, reason = Event.BUSY_TIMEOUT, f"terminal busy: waited {minutes:g} minutes"
+            if states.end(self.session, payment, event, reason, source="sweep"):
                 self.enqueue.reports(payment.portal_id)
-                done["busy_timeout"] += 1
+                done["deadline" if event is Event.EXPIRED else "busy_timeout"] += 1
         # A free PIN pad (or one held by a payment that has ended) with a payment waiting for a
         # while: the kick that should have started it was lost.
         held = aliased(Payment)
@@ -93,13 +105,13 @@ class Sweep:
             self.enqueue.send_next(terminal_id)
             done["send_next"] += 1
 
-    def _open(self, now, done: Counter[str]) -> None:  # type: ignore[no-untyped-def]
+    def _open(self, now: datetime, done: Counter[str]) -> None:
         quiet = now - timedelta(seconds=self.cfg.PAYMENT_EVENT_TIMEOUT_SECONDS)
         horizon = timedelta(seconds=self.cfg.PAYMENT_UNKNOWN_HORIZON_SECONDS)
         stmt = (
             select(Payment)
             .where(
-                Payment.state.in_(("sending", "in_progress", "unknown")),
+                Payment.state.in_(OPEN_STATES),
                 or_(Payment.next_check_at.is_(None), Payment.next_check_at <= now),
             )
             .order_by(Payment.next_check_at)
@@ -113,20 +125,18 @@ class Sweep:
             sent = states.aware(payment.sent_at)
             if deadline and now >= deadline and sent is None:
                 # sent_at is set before the request goes: nothing left, so nothing was charged.
-                reason = "not sent to the terminal before the deadline (not charged)"
-                if states.fail(self.session, payment, reason, source="sweep"):
+                if states.end(self.session, payment, Event.EXPIRED, EXPIRED_REASON, source="sweep"):
                     self.enqueue.send_next(payment.terminal_id)
                     self.enqueue.reports(payment.portal_id)
                     done["deadline"] += 1
                 continue
             if deadline and now >= deadline and payment.reported_status is None:
-                states.transition(
-                    self.session, payment.id, ("sending", "in_progress"), state="unknown"
-                )
-                payment.report_state = "pending"
+                # No outcome by the deadline: the workflow and people are told "unknown".
+                move(self.session, payment.id, Event.LOST, acting_on=payment.session_id)
+                if self._report_unknown(payment.id):
+                    self.enqueue.reports(payment.portal_id)
+                    done["deadline"] += 1
                 self.session.commit()
-                self.enqueue.reports(payment.portal_id)
-                done["deadline"] += 1
             if sent and now - sent > horizon:
                 payment.next_check_at = None  # past the horizon: people take it from here
                 journal(
@@ -135,8 +145,8 @@ class Sweep:
                 self.session.commit()
                 continue
             if sent is None:  # a send job that died before the request left: resume it
-                stuck = states.aware(payment.updated_at) <= now - stuck_after
-                if payment.state == "sending" and stuck:
+                stuck = states.aware(payment.updated_at) <= now - stuck_after  # type: ignore[operator]
+                if payment.state == PaymentState.SENDING and stuck:
                     self.enqueue.recover(payment.id)
                     done["resume"] += 1
                 continue
@@ -144,6 +154,22 @@ class Sweep:
             if last <= quiet:
                 self.enqueue.recover(payment.id)
                 done["recover"] += 1
+
+    def _report_unknown(self, payment_id: str) -> bool:
+        """Mark an unknown payment's report due once (its state does not change)."""
+        return bool(
+            self.session.execute(
+                update(Payment)
+                .where(
+                    Payment.id == payment_id,
+                    Payment.state == PaymentState.UNKNOWN,
+                    Payment.reported_status.is_(None),
+                    Payment.report_state != "pending",
+                )
+                .values(report_state="pending")
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        )
 
     def _reports(self, now, done: Counter[str]) -> None:  # type: ignore[no-untyped-def]
         """Portals with a report due again (back-off over) or missed (pending for a while)."""

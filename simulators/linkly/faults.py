@@ -10,7 +10,7 @@ from typing import Any
 
 FAULTS: dict[str, str] = {
     "drop_response": "process (charge) the request, then close the socket without an HTTP answer",
-    "http_error": "answer {status} (408|500|502|503|504) on 'post' or 'get'; "
+    "http_error": "answer {status} (401|404|408|500|502|503|504) on 'post' or 'get'; "
     "post+processed=true still runs the transaction",
     "notify_unreachable": "notification POSTs of {types} fail as if the endpoint were down",
     "events_lost": "notifications of {types} are silently not sent",
@@ -24,7 +24,9 @@ FAULTS: dict[str, str] = {
     "no_response": "the host never answers: final result with the no-response code (X0)",
     "busy": "the PIN pad answers busy (BY)",
 }
-HTTP_ERROR_STATUSES = (408, 500, 502, 503, 504)
+# 401 and 404 stand for a gateway or proxy in front of Linkly answering instead of it (with
+# processed=true the transaction still ran): the cases where a POS must not trust the status.
+HTTP_ERROR_STATUSES = (401, 404, 408, 500, 502, 503, 504)
 
 
 @dataclass

@@ -1,0 +1,116 @@
+"""Deterministic races: stop one actor between its read and its write, run another, go on.
+
+`pause_before_first_payment_write(session, other)` runs `other` (in its own thread, app context
+and database session, as a second process would) right before the first UPDATE of a payment
+that `session` executes, i.e. after that actor read the payment and decided. Nothing depends on
+timing: the other actor has finished before the first one writes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event, update
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from bizproc_app.extensions import db
+from bizproc_app.models import Payment, Portal
+from bizproc_app.payments import service
+from bizproc_app.payments.service import CrmContext, PaymentRequest
+from bizproc_app.payments.states import now
+
+PAYMENTS = Payment.__table__
+
+
+def in_thread(app: Flask, actor: Callable[[], Any]) -> Any:
+    """Run actor to the end in another thread with its own app context and session."""
+    out: dict[str, Any] = {}
+
+    def target() -> None:
+        with app.app_context():
+            try:
+                out["value"] = actor()
+            except BaseException as exc:  # re-raised in the caller
+                out["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "the other actor did not finish"
+    if "error" in out:
+        raise out["error"]
+    return out.get("value")
+
+
+@contextmanager
+def pause_before_first_payment_write(
+    app: Flask, session: Session, other: Callable[[], Any]
+) -> Iterator[dict[str, Any]]:
+    """Run `other` once, just before `session` first updates a payment row."""
+    seen: dict[str, Any] = {}
+
+    def hook(state: ORMExecuteState) -> None:
+        if seen or not state.is_update:
+            return
+        table = getattr(state.statement, "table", None)
+        if table is not None and table.name == PAYMENTS.name:
+            seen["other"] = in_thread(app, other)
+
+    event.listen(session, "do_orm_execute", hook)
+    try:
+        yield seen
+    finally:
+        event.remove(session, "do_orm_execute", hook)
+
+
+def queued_purchase(app: Flask, shop: dict[str, Any], amount: str = "12.00", **changes: Any) -> str:
+    """A clerk's purchase queued on the shop's terminal through the real service; its id."""
+    cfg = app.config["APP_CONFIG"]
+    portal = db.session.get(Portal, shop["portal_id"])
+    assert portal is not None
+    request = PaymentRequest(
+        portal=portal,
+        kind="purchase",
+        source="ui",
+        user_id=1,
+        amount=Decimal(amount),
+        crm=CrmContext(deal_id=shop["deal_id"]),
+    )
+    payment = service.start(db.session, cfg, request)
+    if changes:
+        db.session.execute(update(Payment).where(Payment.id == payment.id).values(**changes))
+        db.session.commit()
+    return payment.id
+
+
+def ago(seconds: float) -> datetime:
+    """A UTC time `seconds` ago (negative: from now)."""
+    return now() - timedelta(seconds=seconds)
+
+
+class Recorded:
+    """Enqueues written down instead of queued (the sweep's and the pipeline's)."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple[str, object]] = []
+
+    def send_next(self, terminal_id: int) -> None:
+        self.log.append(("send_next", terminal_id))
+
+    def recover(self, payment_id: str) -> None:
+        self.log.append(("recover", payment_id))
+
+    def reports(self, portal_id: int) -> None:
+        self.log.append(("reports", portal_id))
+
+    def report(self, portal_id: int) -> None:
+        self.log.append(("reports", portal_id))
+
+    def calls(self, portal_id: int) -> None:
+        self.log.append(("calls", portal_id))

@@ -38,6 +38,7 @@ from bizproc_app.linkly.models import (
 )
 from bizproc_app.linkly.money import (
     cents_to_decimal,
+    format_cents,
     new_session_id,
     new_txn_ref,
     to_cents,
@@ -98,6 +99,7 @@ __all__ = [
     "backoff_delays",
     "cents_to_decimal",
     "error_for",
+    "format_cents",
     "new_session_id",
     "new_txn_ref",
     "parse_notification",

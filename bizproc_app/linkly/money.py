@@ -71,6 +71,11 @@ def cents_to_decimal(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)
 
 
+def format_cents(cents: int) -> str:
+    """Integer cents as a two-place amount: 1000 -> "10.00", -5 -> "-0.05"."""
+    return f"{cents_to_decimal(cents):.2f}"
+
+
 def new_session_id() -> str:
     """Mint a Linkly sessionId: a random hyphenated UUID4, new for every request."""
     return str(uuid.uuid4())

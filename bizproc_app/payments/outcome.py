@@ -72,8 +72,15 @@ def message(payment: Payment, *, late: bool) -> str:
     what = "refund" if payment.kind == "refund" else "payment"
     where = f" (deal {payment.deal_id})" if payment.deal_id else ""
     amount = money(payment.amount_cents, payment.currency)
-    if payment.context.get("conflict"):
-        got = payment.context["conflict"].get("received")
+    conflict = payment.context.get("conflict") or {}
+    if conflict.get("source") == "amount":
+        approved = money(int(conflict.get("approved_cents") or 0), payment.currency)
+        return (
+            f"POS {what} {amount}{where}: Linkly approved {approved} instead. The books follow "
+            f"what was approved; check the receipt. Payment {payment.id}."
+        )
+    if conflict:
+        got = conflict.get("received")
         return (
             f"POS {what} {amount}{where}: Linkly reported '{got}' after we recorded "
             f"'{payment.state}'. Check the terminal's receipts. Payment {payment.id}."

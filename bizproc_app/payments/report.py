@@ -64,12 +64,17 @@ class ReportInput:
     bitrix_payment_id: int | None  # the invoice's crm.item.payment id
     success_stage: str | None  # the invoice's success stage, e.g. "DT31_13:P"
     refund_stage: str | None  # the stage of a fully refunded invoice, when configured
-    fully_refunded: bool  # refunds: the original is now fully refunded
+    fully_refunded: bool  # refunds: approved refunds took back all the document's money
     event_token: str | None  # None when a person started the payment
     return_values: dict[str, Any]
     comment: str  # timeline text; must contain payment_id (retries look for it)
     notify_user_ids: tuple[int, ...]
     notify_message: str
+    # Purchases: approved payments (net of refunds) now cover the invoice, and no other
+    # purchase of it marked it paid: pay it and move its stage. A partial payment only comments.
+    covers: bool = True
+    # Something people must check (a contradicting or late result, another amount approved).
+    alert: bool = False
 
 
 class ReportIncomplete(Exception):
@@ -136,7 +141,7 @@ def _payment_commands(inp: ReportInput, done: Mapping[str, Any], uncertain: set[
         if inp.fully_refunded and target and "unpay" not in done:
             return {"unpay": ("crm.item.payment.unpay", {"id": target})}
         return {}
-    if "pay" in done:
+    if "pay" in done or not inp.covers:
         return {}
     if not inp.invoice_id:
         target = inp.order_payment_id
@@ -159,7 +164,7 @@ def _target_stage(inp: ReportInput) -> str | None:
         return None
     if inp.kind == "refund":
         return inp.refund_stage if inp.fully_refunded else None
-    return inp.success_stage
+    return inp.success_stage if inp.covers else None
 
 
 def _event_params(inp: ReportInput) -> dict[str, Any]:
@@ -192,7 +197,12 @@ def _comment_commands(inp: ReportInput, done: Mapping[str, Any], uncertain: set[
 
 def _notify_commands(inp: ReportInput, done: Mapping[str, Any]) -> Commands:
     """im.notify each person for unknown, a late result, or a workflow that cannot be told."""
-    wanted = inp.status == "unknown" or inp.resolved_late or done.get("event") == "workflow_gone"
+    wanted = (
+        inp.status == "unknown"
+        or inp.resolved_late
+        or inp.alert
+        or done.get("event") == "workflow_gone"
+    )
     if not wanted:
         return {}
     told = set(done.get("notify", {}).get(inp.status, ()))

@@ -16,13 +16,17 @@ from sqlalchemy.orm import Session
 
 from bizproc_app.bitrix import BATCH_LIMIT, BitrixClient
 from bizproc_app.config import Config
+from bizproc_app.linkly import format_cents
 from bizproc_app.models import ACTIVE_STATES, Payment, PaymentState, Portal
-from bizproc_app.payments import outcome, report, states
+from bizproc_app.payments import ledger, outcome, report, states
 from bizproc_app.portals import journal
 
 log = logging.getLogger(__name__)
 # Seconds before the n-th retry of a report that did not land (then hourly).
 BACKOFF = (2, 5, 15, 60, 300, 900, 1800, 3600)
+# A report taken for a batch is not taken by another drain for this long: longer than a report
+# job may run (RQ stops it at 300 s), so it only expires once its drain is gone.
+LEASE_SECONDS = 330
 
 
 @dataclass
@@ -66,6 +70,7 @@ class ReportDrain:
                 return done
             if not group:
                 continue
+            on_batch()  # still ours: renew the portal's lock before anything is sent
             errors = report.report_many(
                 client, {f"p{i}": (p.inp, p.done) for i, p in enumerate(group)}
             )
@@ -85,7 +90,6 @@ class ReportDrain:
                     self._save(item, finished=True)
                     done["reported"] += 1
             self.session.commit()
-            on_batch()
 
     def _due(self, portal_id: int, skip: set[str]) -> list[Payment]:
         now = states.now()
@@ -128,12 +132,63 @@ class ReportDrain:
                 continue
             if need > room:
                 break
+            if self._behind_an_earlier_report(payment) or not self._lease(payment):
+                continue  # its turn comes after the earlier one's report, or another drain has it
             room -= need
             group.append(
                 Pending(payment, inp, done_so_far, copy.deepcopy(done_so_far), payment.updated_at)
             )
         self.session.commit()
-        return group
+        return group if group or not due else None
+
+    def _behind_an_earlier_report(self, payment: Payment) -> bool:
+        """An invoice's reports land in the order of its payments (never un-pay before pay).
+
+        Elsewhere (a deal's own charges) only a refund waits for its purchase's report.
+        """
+        if payment.invoice_id or payment.order_payment_id:
+            where = ledger.document_filter(
+                payment.portal_id, payment.invoice_id, payment.order_payment_id, None
+            )
+        elif payment.original_id:
+            where = [Payment.id == payment.original_id]
+        else:
+            return False
+        earlier = self.session.scalar(
+            select(Payment.id)
+            .where(
+                *where,
+                Payment.id != payment.id,
+                Payment.created_at < payment.created_at,
+                Payment.report_state == "pending",
+            )
+            .limit(1)
+        )
+        return earlier is not None
+
+    def _lease(self, payment: Payment) -> bool:
+        """Take the payment's report for this run's batch; False when another drain holds it.
+
+        Held in the database, not only by the portal's Redis lock: a drain whose lock expired
+        under a slow batch can never send the same commands as the next one.
+        """
+        now = states.now()
+        return bool(
+            self.session.execute(
+                update(Payment)
+                .where(
+                    Payment.id == payment.id,
+                    Payment.report_state == "pending",
+                    or_(Payment.report_next_at.is_(None), Payment.report_next_at <= now),
+                )
+                # updated_at kept: it is the version `_save` compares to see news.
+                .values(
+                    report_next_at=now + timedelta(seconds=LEASE_SECONDS),
+                    updated_at=Payment.updated_at,
+                )
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        )
 
     def _nothing_new(self, payment: Payment) -> None:
         """Told "unknown" and still unknown: done, unless the outcome lands right now."""
@@ -150,12 +205,15 @@ class ReportDrain:
         # Done only if nothing happened meanwhile (say, the unknown outcome became final):
         # otherwise it stays pending and the next round reports what changed.
         unchanged = Payment.updated_at == item.version
-        values: dict[str, Any] = {"report_done": item.done, "report_attempts": 0}
+        values: dict[str, Any] = {
+            "report_done": item.done,
+            "report_attempts": 0,
+            "report_next_at": None,  # the lease ends
+        }
         if finished:
             values.update(
                 reported_status=func.coalesce(Payment.reported_status, status),
                 report_state=case((unchanged, "done"), else_=Payment.report_state),
-                report_next_at=None,
             )
         self.session.execute(
             update(Payment)
@@ -198,16 +256,22 @@ class ReportDrain:
 
     def _input(self, payment: Payment, portal: Portal, late: bool) -> report.ReportInput:
         ctx = payment.context or {}
-        fully_refunded = False
+        done = payment.report_done or {}
+        doc = ledger.document_of(self.session, payment)
+        target = ctx.get("target_cents")
+        target = target if isinstance(target, int) else None
+        covers, fully_refunded = True, False
+        comment = outcome.comment(payment)
         bitrix_payment_id = ctx.get("bitrix_payment_id")
-        if payment.kind == "refund" and payment.original_id:
-            original = self.session.get(Payment, payment.original_id)
-            if original is not None and payment.state == "approved":
-                fully_refunded = states.refundable_cents(self.session, original) <= 0
-            if original is not None and not bitrix_payment_id:
-                # The invoice had no payment of its own: the purchase's report created the one
-                # to unpay, and only that report knows its id.
-                bitrix_payment_id = (original.report_done or {}).get("payment_added")
+        if payment.state == PaymentState.APPROVED and payment.kind == "purchase":
+            paid_by_another = doc.paid_in_crm and not done.get("pay")
+            covers = (target is None or doc.net >= target) and not paid_by_another
+            if target is not None and doc.net < target:
+                comment += "\n" + _partial_line(doc.net, target, payment.currency)
+        elif payment.state == PaymentState.APPROVED:
+            # Un-pay once refunds took everything back; the payment a purchase marked paid.
+            fully_refunded = doc.net <= 0 and (doc.paid_in_crm or bool(done.get("unpay")))
+            bitrix_payment_id = doc.paid_payment_id or bitrix_payment_id
         people = tuple(sorted({u for u in (payment.requested_by, portal.auth_user_id) if u}))
         conflict = bool(ctx.get("conflict") or ctx.get("late_approval"))
         return report.ReportInput(
@@ -226,10 +290,20 @@ class ReportDrain:
             fully_refunded=fully_refunded,
             event_token=None if late else ctx.get("event_token"),
             return_values=outcome.return_values(payment),
-            comment=outcome.comment(payment),
+            comment=comment,
             notify_user_ids=people if (late or conflict or not payment.is_final) else (),
             notify_message=outcome.message(payment, late=late),
+            covers=covers,
+            alert=conflict,
         )
+
+
+def _partial_line(paid: int, target: int, currency: str) -> str:
+    due = target - paid
+    return (
+        f"Partly paid: {format_cents(paid)} of {format_cents(target)} {currency}, "
+        f"{format_cents(due)} still due."
+    )
 
 
 def _journal_writes(

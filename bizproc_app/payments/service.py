@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bizproc_app.config import Config
-from bizproc_app.linkly import to_cents
+from bizproc_app.linkly import format_cents, to_cents
 from bizproc_app.models import (
     Payment,
     PaymentState,
@@ -20,6 +20,7 @@ from bizproc_app.models import (
     Terminal,
     find_payment,
 )
+from bizproc_app.payments import ledger, states
 from bizproc_app.payments.states import aware, now, refundable_cents
 from bizproc_app.portals import journal
 from bizproc_app.terminals import TerminalError, find_terminal, usable_terminals
@@ -84,27 +85,41 @@ def _start_purchase(session: Session, cfg: Config, req: PaymentRequest) -> Payme
     crm = req.crm
     if crm.paid:
         raise PaymentRefused("invoice_id", "This invoice or order payment is already paid.")
-    amount = req.amount if req.amount is not None else crm.amount
-    if amount is None:
-        raise PaymentRefused("amount", "No amount given and none could be read from the CRM.")
     currency = (req.currency or crm.currency or terminal.currency).upper()
+    if crm.currency and currency != crm.currency.upper():
+        raise PaymentRefused(
+            "currency", f"The document is in {crm.currency.upper()}, not {currency}."
+        )
     if currency != terminal.currency:
         raise PaymentRefused("currency", f"The terminal takes {terminal.currency}, not {currency}.")
-    cents = _cents(amount)
-    lock = None
-    if crm.invoice_id or req.invoice_id:
-        lock = f"{req.portal.id}:invoice:{crm.invoice_id or req.invoice_id}"
-    elif crm.order_payment_id or req.order_payment_id:
-        lock = f"{req.portal.id}:order:{crm.order_payment_id or req.order_payment_id}"
-    payment = _new_payment(cfg, req, terminal, "purchase", cents, currency, lock)
+    asked = _cents(req.amount) if req.amount is not None else None
+    # What the document asks for: an invoice's or order payment's amount; a deal's amount only
+    # when that is what is being paid (no amount given). An explicit amount on a deal is a
+    # charge of its own, and a deal's amount of 0 means no price is set.
+    on_document = bool(crm.invoice_id or crm.order_payment_id or req.invoice_id)
+    target = _cents(crm.amount) if crm.amount and (on_document or asked is None) else None
+    if asked is None and target is None:
+        raise PaymentRefused("amount", "No amount given and none could be read from the CRM.")
+    payment = _new_payment(cfg, req, terminal, "purchase", asked or target or 0, currency, None)
+    payment.context["target_cents"] = target
+    payment.invoice_lock = states.lock_key(payment)
     session.add(payment)
     try:
-        session.flush()
+        session.flush()  # the document's lock: no other purchase of it runs from here on
     except IntegrityError as exc:
         session.rollback()
         raise PaymentRefused(
-            "invoice_id", "This invoice already has a payment that is approved or still running."
+            "invoice_id", "This invoice already has a payment running: wait for its result."
         ) from exc
+    if target is not None:
+        due = target - ledger.document_of(session, payment).net
+        if due <= 0:
+            session.rollback()
+            raise PaymentRefused("invoice_id", "This invoice is already paid.")
+        if asked is not None and asked > due:
+            session.rollback()
+            raise PaymentRefused("amount", f"At most {format_cents(due)} is still due.")
+        payment.amount_cents = asked if asked is not None else due
     return _queued(session, payment)
 
 
@@ -121,9 +136,7 @@ def _start_refund(session: Session, cfg: Config, req: PaymentRequest) -> Payment
         raise PaymentRefused("amount", "This payment is already fully refunded.")
     if cents > remainder:
         session.rollback()
-        raise PaymentRefused(
-            "amount", f"At most {Decimal(remainder) / 100:.2f} can still be refunded."
-        )
+        raise PaymentRefused("amount", f"At most {format_cents(remainder)} can still be refunded.")
     if not original.rfn:
         session.rollback()
         raise PaymentRefused("payment_id", "The original payment has no Linkly reference (RFN).")

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bizproc_app.linkly import Outcome, TransactionResult
 from bizproc_app.models import ACTIVE_STATES, FINAL_STATES, Payment, PaymentState, Terminal
+from bizproc_app.payments import ledger
 from bizproc_app.payments.transitions import OUTCOME_EVENTS, TABLE, Event, move, now
 from bizproc_app.portals import journal
 
@@ -40,13 +40,19 @@ def aware(value: datetime | None) -> datetime | None:
 
 
 def lock_key(payment: Payment) -> str | None:
-    """The invoice (or order payment) lock a purchase holds: one running or paying at a time."""
+    """The document lock a running purchase holds: one purchase of a document runs at a time.
+
+    Released when the purchase ends, whatever the outcome; what is still due is then counted
+    from the approved payments (`ledger`), so a paid invoice cannot be charged again.
+    """
     if payment.kind != "purchase":
         return None
     if payment.invoice_id:
         return f"{payment.portal_id}:invoice:{payment.invoice_id}"
     if payment.order_payment_id:
         return f"{payment.portal_id}:order:{payment.order_payment_id}"
+    if payment.deal_id and (payment.context or {}).get("target_cents") is not None:
+        return f"{payment.portal_id}:deal:{payment.deal_id}"  # paying the deal's amount
     return None
 
 
@@ -131,38 +137,48 @@ def finalize(
 
 def _final_values(payment: Payment, result: TransactionResult, state: PaymentState) -> dict:  # type: ignore[type-arg]
     approved = state is PaymentState.APPROVED
-    return {
+    values: dict[str, Any] = {
         "result": result_values(result),
         "rfn": result.rfn,
         "finished_at": now(),
         "next_check_at": None,
         "report_state": "pending",
-        "invoice_lock": payment.invoice_lock if approved else None,
+        "invoice_lock": None,
         "error": "" if approved else result.response_text,
     }
+    if approved and result.amount_cents and result.amount_cents != payment.amount_cents:
+        # Linkly approved another amount than we asked: the books follow the money; people check.
+        mismatch = {
+            "received": "approved",
+            "source": "amount",
+            "asked_cents": payment.amount_cents,
+            "approved_cents": result.amount_cents,
+        }
+        values["context"] = {**(payment.context or {}), "conflict": mismatch}
+    return values
 
 
 def _late_approval(
     session: Session, payment: Payment, values: dict[str, Any], source: str, session_id: str
 ) -> bool:
-    """Linkly approved what we had ended otherwise: record the approval, re-take the invoice."""
+    """Linkly approved what we had ended otherwise: record the approval and tell everyone."""
     was = payment.state
-    late = {"was": str(was), "source": source, "error": payment.error}
+    late: dict[str, Any] = {"was": str(was), "source": source, "error": payment.error}
     values = {**values, "report_done": _reopened(payment.report_done), "report_next_at": None}
-    values["context"] = {**(payment.context or {}), "late_approval": late}
-    lock = lock_key(payment)
-    try:
-        with session.begin_nested():
-            applied = move(session, payment.id, Event.LATE_APPROVAL, acting_on=session_id,
-                           **{**values, "invoice_lock": lock})  # fmt: skip
-    except IntegrityError:  # another payment holds the invoice now: the card paid twice
-        late["double"] = True
-        values["context"] = {**(payment.context or {}), "late_approval": late}
-        applied = move(session, payment.id, Event.LATE_APPROVAL, acting_on=session_id,
-                       **{**values, "invoice_lock": None})  # fmt: skip
+    values["context"] = {
+        **(payment.context or {}),
+        **values.get("context", {}),
+        "late_approval": late,
+    }
+    applied = move(session, payment.id, Event.LATE_APPROVAL, acting_on=session_id, **values)
     if applied:
+        session.refresh(payment)
+        target = (payment.context or {}).get("target_cents")
+        if isinstance(target, int) and ledger.document_of(session, payment).net > target:
+            late["double"] = True  # the document was paid again meanwhile
+            payment.context = {**payment.context, "late_approval": late}
         journal(session, "payment.late_approval", portal=payment.portal_id, subject=payment.id,
-                was=str(was), source=source, invoice_locked=not late.get("double"))  # fmt: skip
+                was=str(was), source=source, paid_twice=bool(late.get("double")))  # fmt: skip
     return applied
 
 

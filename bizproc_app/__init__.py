@@ -16,6 +16,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     from bizproc_app import (
         api_views,
+        attention_views,
         cli,
         handler_views,
         health,
@@ -34,7 +35,7 @@ def create_app(config: Config | None = None) -> Flask:
     for ext in (db, redis_conn, secrets):
         ext.init_app(app)
     blueprints = (health, home, lifecycle_views, handler_views, linkly_views, placement_views)
-    for module in (*blueprints, api_views, settings_views):
+    for module in (*blueprints, api_views, settings_views, attention_views):
         app.register_blueprint(module.bp)
     app.after_request(refuse_framing)
     cli.init_app(app)

@@ -31,6 +31,7 @@ def revision_command(message: str) -> None:
 def init_app(app: Flask) -> None:
     """Register the CLI groups."""
     app.cli.add_command(db_cli)
-    from bizproc_app import cli_payments  # noqa: F401 - adds pay, refund and status to `pos`
+    # Importing them adds pay, refund, status, resolve and release to `pos`.
+    from bizproc_app import cli_attention, cli_payments  # noqa: F401
 
     app.cli.add_command(pos_cli)

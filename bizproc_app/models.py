@@ -273,6 +273,8 @@ class Payment(Base):
     # Back-off of a report that did not land: failed tries so far, and when to try again.
     report_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     report_next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when the sweep stopped asking Linkly about an unknown payment: a person decides now.
+    attention_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

@@ -94,6 +94,18 @@ def message(payment: Payment, *, late: bool) -> str:
             + (" The invoice was paid again meanwhile: refund one of them." if double else "")
             + f" Payment {payment.id}."
         )
+    if payment.attention_at is not None and not payment.is_final:
+        return (
+            f"POS {what} {amount}{where}: Linkly never gave a result, and we stopped asking. "
+            f"Check the PIN pad's receipts, then decide it under Needs attention in the app's "
+            f"settings (or: flask pos resolve --payment {payment.id}). Payment {payment.id}."
+        )
+    if payment.context.get("resolution"):
+        how = payment.context["resolution"]
+        return (
+            f"POS {what} {amount}{where}: {how.get('by')} decided it was {how.get('as')} "
+            f"({how.get('reason')}). Payment {payment.id}."
+        )
     if not late:
         return (
             f"POS {what} {amount}{where}: the result is not known yet. Do not charge the card "

@@ -75,6 +75,8 @@ class ReportInput:
     covers: bool = True
     # Something people must check (a contradicting or late result, another amount approved).
     alert: bool = False
+    # Under which key people told are recorded in done["notify"] (default: the status).
+    notify_key: str = ""
 
 
 class ReportIncomplete(Exception):
@@ -205,7 +207,7 @@ def _notify_commands(inp: ReportInput, done: Mapping[str, Any]) -> Commands:
     )
     if not wanted:
         return {}
-    told = set(done.get("notify", {}).get(inp.status, ()))
+    told = set(done.get("notify", {}).get(inp.notify_key or inp.status, ()))
     message = inp.notify_message or f"Card {inp.kind} {inp.status}: {_money(inp)}"
     tag = f"pos-{inp.payment_id}"
     return {
@@ -291,7 +293,7 @@ def _record_one(
             done[target] = int(ours[0]["ID"])
         uncertain.discard(target)
     elif name.startswith("notify_"):
-        told = done.setdefault("notify", {}).setdefault(inp.status, [])
+        told = done.setdefault("notify", {}).setdefault(inp.notify_key or inp.status, [])
         uid = int(name.removeprefix("notify_"))
         if uid not in told:
             told.append(uid)

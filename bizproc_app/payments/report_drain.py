@@ -114,7 +114,13 @@ class ReportDrain:
         group: list[Pending] = []
         room = BATCH_LIMIT
         for payment in due:
-            if not payment.is_final and payment.reported_status == PaymentState.UNKNOWN:
+            told = (payment.report_done or {}).get("notify", {})
+            new_attention = payment.attention_at is not None and "attention" not in told
+            if (
+                not payment.is_final
+                and payment.reported_status == PaymentState.UNKNOWN
+                and not new_attention
+            ):
                 self._nothing_new(payment)
                 done["unknown_kept"] += 1
                 continue
@@ -274,6 +280,7 @@ class ReportDrain:
             bitrix_payment_id = doc.paid_payment_id or bitrix_payment_id
         people = tuple(sorted({u for u in (payment.requested_by, portal.auth_user_id) if u}))
         conflict = bool(ctx.get("conflict") or ctx.get("late_approval"))
+        attention = payment.attention_at is not None and not payment.is_final
         return report.ReportInput(
             payment_id=payment.id,
             kind=payment.kind,
@@ -294,7 +301,8 @@ class ReportDrain:
             notify_user_ids=people if (late or conflict or not payment.is_final) else (),
             notify_message=outcome.message(payment, late=late),
             covers=covers,
-            alert=conflict,
+            alert=conflict or attention,
+            notify_key="attention" if attention else "",
         )
 
 

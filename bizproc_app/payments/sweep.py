@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session, aliased
 from bizproc_app.config import Config
 from bizproc_app.installation import purge_idle_secrets
 from bizproc_app.models import FINAL_STATES, HandlerCall, Payment, PaymentState, Portal, Terminal
-from bizproc_app.payments import states
+from bizproc_app.payments import attention, states
 from bizproc_app.payments.transitions import Event, move
-from bizproc_app.portals import journal
 
 BATCH = 500
 # Work this old was missed (its own job normally starts it within a second): start it again.
@@ -112,6 +111,7 @@ class Sweep:
             select(Payment)
             .where(
                 Payment.state.in_(OPEN_STATES),
+                Payment.attention_at.is_(None),
                 or_(Payment.next_check_at.is_(None), Payment.next_check_at <= now),
             )
             .order_by(Payment.next_check_at)
@@ -137,12 +137,11 @@ class Sweep:
                     self.enqueue.reports(payment.portal_id)
                     done["deadline"] += 1
                 self.session.commit()
-            if sent and now - sent > horizon:
-                payment.next_check_at = None  # past the horizon: people take it from here
-                journal(
-                    self.session, "payment.gave_up", portal=payment.portal_id, subject=payment.id
-                )
-                self.session.commit()
+            if sent and now - sent > horizon and payment.state == PaymentState.UNKNOWN:
+                # Past the horizon: it leaves this query; people decide (Needs attention).
+                if attention.give_up(self.session, payment):
+                    self.enqueue.reports(payment.portal_id)
+                    done["gave_up"] += 1
                 continue
             if sent is None:  # a send job that died before the request left: resume it
                 stuck = states.aware(payment.updated_at) <= now - stuck_after  # type: ignore[operator]

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from bizproc_app.extensions import db, secrets
 from bizproc_app.frame import TOKEN_SECONDS, FrameUser, issue
 from bizproc_app.models import Base, Payment, RefundGrant, Terminal, TerminalUser
+from bizproc_app.payments.states import now
 from tests.bitrix_fixtures import CLIENT_SECRET
 from tests.fuzz.conftest import APP_TOKEN, fuzz_app
 from tests.payment_fixtures import linkly_overrides
@@ -61,6 +62,9 @@ ADMIN: dict[str, Any] = {
     "PUT /api/refund-users": {"users": [2]},
     "POST /api/repair": None,
     "GET /api/users": None,
+    "GET /api/attention": None,
+    "POST /api/attention/<payment_id>/resolve": {"as": "declined", "reason": "receipt: declined"},
+    "POST /api/attention/<payment_id>/release": None,
 }
 ROUTES = {**SCREEN, **ADMIN}
 REFUNDS = "POST /api/payments/<payment_id>/refunds"
@@ -93,10 +97,22 @@ def world(fuzz_app, b24) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         )  # fmt: skip
         idle = Terminal(portal_id=portal_id, name="Idle", users=[TerminalUser(user_id=2)])
         idle.set_secret(secrets.box, TERMINAL_SECRET)
-        db.session.add_all([approved, idle, RefundGrant(portal_id=portal_id, user_id=7)])
+        held = Terminal(portal_id=portal_id, name="Held")
+        held.set_secret(secrets.box, TERMINAL_SECRET)
+        db.session.add_all([approved, idle, held, RefundGrant(portal_id=portal_id, user_id=7)])
+        db.session.flush()
+        given_up = Payment(
+            portal_id=portal_id, terminal_id=held.id, kind="purchase", amount_cents=500,
+            currency="AUD", state="unknown", source="ui", session_id="3" * 32,
+            txn_ref="LOSTREF000000003", sent_at=now(), attention_at=now(),
+        )  # fmt: skip
+        db.session.add(given_up)
+        db.session.flush()
+        held.active_payment_id = given_up.id
         db.session.commit()
         ids = {"portal": portal_id, "busy_terminal": busy, "terminal_id": idle.id}
         ids |= {"running": running.id, "approved": approved.id, "deal_id": deal_id}
+        ids |= {"given_up": given_up.id}
     sim(b24, "DELETE", "requests")
     return {**ids, "invoice_id": made["id"]}
 
@@ -131,7 +147,9 @@ def call(app, route: str, ids: dict[str, Any], headers: dict[str, str]) -> Any: 
     """Send the route's realistic request with the given headers."""
     method, rule = route.split(" ")
     # Refunds need an approved purchase; the other payment routes act on the running one.
-    ids = {**ids, "payment_id": ids["approved" if route == REFUNDS else "running"]}
+    # Decisions act on a payment the app gave up on.
+    pick = "approved" if route == REFUNDS else "given_up" if "attention" in route else "running"
+    ids = {**ids, "payment_id": ids[pick]}
     path = re.sub(r"<(?:int:)?(\w+)>", lambda m: str(ids[m[1]]), rule)
     body = ROUTES[route](ids) if callable(ROUTES[route]) else ROUTES[route]
     return app.test_client().open(path, method=method, json=body, headers=headers)
@@ -195,7 +213,8 @@ def test_the_admin_token_gets_through_the_same_request(fuzz_app, world, observe,
     resp = call(fuzz_app, route, world, admin)
     assert resp.status_code not in (401, 403), resp.get_data(as_text=True)[:300]
     # Reads of our own rows touch nothing; every other route reaches a simulator or a row.
-    assert observe() != before or route.startswith(("GET /api/terminals", "GET /api/payments/"))
+    reads = ("GET /api/terminals", "GET /api/payments/", "GET /api/attention")
+    assert observe() != before or route.startswith(reads)
 
 
 def frame_post(app, b24, **changes: str) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -44,6 +44,7 @@ demo: $(STAMP) $(SDK) $(FRONTEND) ## Run the product: Redis, SQLite, web, worker
 
 test: $(STAMP) $(SDK) $(FRONTEND) ## Run the linters and the whole test suite
 	@scripts/ensure-redis.sh
+	@scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

@@ -24,6 +24,7 @@ def create_app(config: Config | None = None) -> Flask:
         lifecycle_views,
         linkly_views,
         placement_views,
+        services,
         settings_views,
     )
     from bizproc_app.extensions import db, redis_conn, secrets
@@ -34,6 +35,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.update(APP_CONFIG=cfg, SECRET_KEY=cfg.SECRET_KEY, TESTING=cfg.APP_ENV == "testing")
     for ext in (db, redis_conn, secrets):
         ext.init_app(app)
+    services.init_payments(app)
     blueprints = (health, home, lifecycle_views, handler_views, linkly_views, placement_views)
     for module in (*blueprints, api_views, settings_views, attention_views):
         app.register_blueprint(module.bp)

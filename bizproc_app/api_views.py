@@ -5,24 +5,23 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from bizproc_app.bitrix import BitrixError
-from bizproc_app.extensions import db, redis_conn
+from bizproc_app.extensions import db
 from bizproc_app.frame import frame_api
 from bizproc_app.linkly import Key, LinklyError
-from bizproc_app.models import MAX_ID, Payment, find_payment
+from bizproc_app.models import MAX_ID, Payment, PaymentState, find_payment
 from bizproc_app.payments import crm as crm_reads
-from bizproc_app.payments import presenter, screen_crm, service
+from bizproc_app.payments import presenter, screen_crm
 from bizproc_app.payments.service import PaymentRefused, PaymentRequest
 from bizproc_app.schemas import Amount
-from bizproc_app.services import bitrix_client_for, pipeline
+from bizproc_app.services import bitrix_client_for, payments
 from bizproc_app.terminals import usable_terminals
 from bizproc_app.web import error, invalid_fields, json_body
-from workers.queues import enqueue_send_next
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -106,6 +105,7 @@ def _document(deal: dict[str, Any] | None, invoices: list[dict], orders: list[di
             "amount": item["amount"],
             "currency": item["currency"],
             "status": presenter.invoice_status(db.session, found, paid),
+            "due": presenter.amount(presenter.due_cents(db.session, found)) if found else None,
             "payment": view,
             "refundable": view["refundable"] if view else None,
         }
@@ -187,9 +187,7 @@ def start_payment() -> ResponseReturnValue:
         order_payment_id=int(target_id) if kind == "order_payment" else None,
     )
     try:
-        payment = service.start(
-            db.session,
-            current_app.config["APP_CONFIG"],
+        payment = payments().start(
             PaymentRequest(
                 portal=g.portal,
                 kind="purchase",
@@ -204,7 +202,6 @@ def start_payment() -> ResponseReturnValue:
         )
     except PaymentRefused as exc:
         return error(409, exc.message, {exc.field: [exc.message]})
-    enqueue_send_next(redis_conn.client, payment.terminal_id)
     return jsonify({"payment": presenter.payment_view(db.session, payment)}), 201
 
 
@@ -226,7 +223,7 @@ def cancel(payment_id: str) -> ResponseReturnValue:
     if payment is None:
         return error(404, "No such payment.")
     try:
-        done = pipeline().cancel(payment)
+        done = payments().cancel(payment)
     except LinklyError as exc:
         return error(502, f"The terminal did not take the cancel: {exc}")
     if not done:
@@ -243,11 +240,11 @@ def press(payment_id: str) -> ResponseReturnValue:
     if payment is None:
         return error(404, "No such payment.")
     enabled = (payment.display or {}).get(form["key"])
-    if payment.state != "in_progress" or not enabled:
+    if payment.state != PaymentState.IN_PROGRESS or not enabled:
         return error(409, "The terminal is not asking for that now.")
     key = {"yes": Key.YES, "no": Key.NO, "ok": Key.CANCEL_OR_OK}[form["key"]]
     try:
-        pipeline().press(payment, key, form["data"])
+        payments().press(payment, key, form["data"])
     except LinklyError as exc:
         return error(502, f"The terminal did not take the key: {exc}")
     return jsonify({"payment": presenter.payment_view(db.session, payment)})
@@ -264,9 +261,7 @@ def refund(payment_id: str) -> ResponseReturnValue:
     if not g.user.can_refund():
         return error(403, "Refunds need refund rights: ask an administrator.")
     try:
-        made = service.start(
-            db.session,
-            current_app.config["APP_CONFIG"],
+        made = payments().start(
             PaymentRequest(
                 portal=g.portal,
                 kind="refund",
@@ -279,5 +274,4 @@ def refund(payment_id: str) -> ResponseReturnValue:
         )
     except PaymentRefused as exc:
         return error(409, exc.message, {exc.field: [exc.message]})
-    enqueue_send_next(redis_conn.client, made.terminal_id)
     return jsonify({"payment": presenter.payment_view(db.session, made)}), 201

@@ -14,7 +14,7 @@ from bizproc_app.models import Payment, Terminal, find_payment
 from bizproc_app.payments import attention
 from bizproc_app.payments.attention import ResolveRefused
 from bizproc_app.payments.presenter import amount
-from bizproc_app.services import RqJobs
+from bizproc_app.services import payments
 from bizproc_app.web import error, invalid_fields, json_body
 
 bp = Blueprint("attention", __name__, url_prefix="/api/attention")
@@ -73,9 +73,7 @@ def resolve(payment_id: str) -> ResponseReturnValue:
     payment = _payment(payment_id)
     if payment is None:
         return error(404, "No such payment.")
-    done = attention.resolve(
-        db.session,
-        RqJobs(),
+    done = payments().resolve(
         payment,
         decision=form["decision"],
         reason=form["reason"],
@@ -91,7 +89,5 @@ def release(payment_id: str) -> ResponseReturnValue:
     payment = _payment(payment_id)
     if payment is None:
         return error(404, "No such payment.")
-    terminal = attention.release_terminal(
-        db.session, RqJobs(), payment, by=f"user {g.user.user_id}"
-    )
+    terminal = payments().release(payment, by=f"user {g.user.user_id}")
     return jsonify({"terminal": {"id": terminal.id, "name": terminal.name}})

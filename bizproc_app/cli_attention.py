@@ -17,7 +17,7 @@ from bizproc_app.models import find_payment
 from bizproc_app.payments import attention
 from bizproc_app.payments.attention import ResolveRefused
 from bizproc_app.payments.outcome import money
-from bizproc_app.services import RqJobs
+from bizproc_app.services import payments
 
 
 def _who() -> str:
@@ -41,8 +41,8 @@ def _payment(payment_id: str):  # type: ignore[no-untyped-def]
 def resolve(payment_id: str, decision: str, reason: str) -> None:
     """Decide an unknown payment as approved or declined; release its terminal and report it."""
     with cli_errors(ResolveRefused):
-        payment = attention.resolve(
-            db.session, RqJobs(), _payment(payment_id), decision=decision, reason=reason, by=_who()
+        payment = payments().resolve(
+            _payment(payment_id), decision=decision, reason=reason, by=_who()
         )
     amount = money(payment.amount_cents, payment.currency)
     click.echo(f"payment {payment.id} ({amount}) recorded as {payment.state}")
@@ -53,5 +53,5 @@ def resolve(payment_id: str, decision: str, reason: str) -> None:
 def release(payment_id: str) -> None:
     """Free the terminal a given-up payment holds (the payment itself stays to be decided)."""
     with cli_errors(ResolveRefused):
-        terminal = attention.release_terminal(db.session, RqJobs(), _payment(payment_id), by=_who())
+        terminal = payments().release(_payment(payment_id), by=_who())
     click.echo(f"terminal {terminal.id} {terminal.name} released")

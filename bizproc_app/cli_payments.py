@@ -14,15 +14,13 @@ import click
 from flask import current_app
 
 from bizproc_app.cli_pos import cli_errors, portal_option, pos_cli
-from bizproc_app.extensions import db, redis_conn
-from bizproc_app.models import MAX_ID, Payment, Portal, Terminal, find_payment
-from bizproc_app.payments import service
+from bizproc_app.extensions import db
+from bizproc_app.models import MAX_ID, Payment, PaymentState, Portal, Terminal, find_payment
 from bizproc_app.payments.crm import read_context
 from bizproc_app.payments.outcome import money
 from bizproc_app.payments.service import CrmContext, PaymentRefused, PaymentRequest
-from bizproc_app.services import bitrix_client_for
+from bizproc_app.services import bitrix_client_for, payments
 from bizproc_app.terminals import require_portal
-from workers.queues import enqueue_send_next
 
 EXIT = {"approved": 0, "declined": 3, "cancelled": 3, "failed": 3, "unknown": 4}
 
@@ -79,9 +77,7 @@ def pay(
                 invoice_id=invoice_id,
                 order_payment_id=None,
             )
-        payment = service.start(
-            db.session,
-            current_app.config["APP_CONFIG"],
+        payment = payments().start(
             PaymentRequest(
                 portal=portal,
                 kind="purchase",
@@ -108,9 +104,7 @@ def refund(payment_id: str, amount: str | None, no_wait: bool) -> None:
         if original is None:
             raise PaymentRefused("payment", f"no payment {payment_id}")
         portal = db.session.get(Portal, original.portal_id)
-        made = service.start(
-            db.session,
-            current_app.config["APP_CONFIG"],
+        made = payments().start(
             PaymentRequest(
                 portal=portal,
                 kind="refund",
@@ -150,9 +144,8 @@ def status(payment_id: str) -> None:
 
 
 def _follow(payment: Payment, no_wait: bool) -> None:
-    """Queue the payment, then print its prompts and final status until it ends."""
+    """Print the queued payment, then its prompts and final status until it ends."""
     click.echo(f"payment {payment.id} queued: {money(payment.amount_cents, payment.currency)}")
-    enqueue_send_next(redis_conn.client, payment.terminal_id)
     if no_wait:
         click.echo(payment.id)
         return
@@ -166,7 +159,7 @@ def _follow(payment: Payment, no_wait: bool) -> None:
         for lines in history[shown:]:
             click.echo("  | " + " / ".join(lines))
         shown = max(shown, len(history))
-        if current.is_final or (current.state == "unknown" and current.reported_status):
+        if current.is_final or (current.state == PaymentState.UNKNOWN and current.reported_status):
             break
         time.sleep(0.5)
     final = current.state if current.is_final else "unknown"

@@ -7,13 +7,13 @@ import logging
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from bizproc_app.extensions import db, redis_conn
-from bizproc_app.linkly import LinklyError, TransactionResult, parse_notification
-from bizproc_app.models import Payment, payment_key
+from bizproc_app.extensions import db
+from bizproc_app.linkly import LinklyError, parse_notification
+from bizproc_app.models import payment_key
 from bizproc_app.payments import events
 from bizproc_app.payments.pipeline import authorization_matches
+from bizproc_app.services import payments
 from bizproc_app.web import error, nul_at
-from workers.queues import enqueue_reports, enqueue_send_next
 
 bp = Blueprint("linkly", __name__, url_prefix="/linkly")
 log = logging.getLogger(__name__)
@@ -38,14 +38,5 @@ def notify(payment_id: str, session_id: str, kind: str) -> ResponseReturnValue:
         note = parse_notification(body)
     except (LinklyError, ValueError) as exc:
         return error(400, f"not a Linkly notification: {exc}")
-    if events.apply(db.session, row, note):
-        enqueue_send_next(redis_conn.client, row.terminal_id)
-        enqueue_reports(redis_conn.client, row.portal_id)
-    elif isinstance(note.response, TransactionResult) and _report_pending(row.id):
-        enqueue_reports(redis_conn.client, row.portal_id)  # a conflict to tell people about
+    payments().apply_event(row, note)
     return jsonify({"status": "ok"})
-
-
-def _report_pending(payment_id: str) -> bool:
-    payment = db.session.get(Payment, payment_id)
-    return payment is not None and payment.is_final and payment.report_state == "pending"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import Flask, current_app
 
 from bizproc_app.bitrix import BitrixClient
 from bizproc_app.clients import bitrix_client, linkly_client, oauth_client
@@ -10,8 +10,8 @@ from bizproc_app.extensions import db, redis_conn, secrets
 from bizproc_app.installation import Lifecycle
 from bizproc_app.linkly import LinklyClient
 from bizproc_app.models import Portal
-from bizproc_app.payments.pipeline import Pipeline
-from workers.queues import enqueue_reports, enqueue_send_next
+from bizproc_app.payments.facade import PaymentService
+from workers.queues import RqJobs
 
 
 def bitrix_client_for(portal: Portal) -> BitrixClient:
@@ -31,18 +31,6 @@ def lifecycle() -> Lifecycle:
     return Lifecycle(cfg, db.session, secrets.box, oauth_client(cfg), bitrix_client_for)
 
 
-class RqJobs:
-    """The pipeline's next steps, as RQ jobs."""
-
-    def send_next(self, terminal_id: int) -> None:
-        """Queue the terminal's next payment."""
-        enqueue_send_next(redis_conn.client, terminal_id)
-
-    def report(self, portal_id: int) -> None:
-        """Queue the portal's reports to Bitrix24."""
-        enqueue_reports(redis_conn.client, portal_id)
-
-
 def linkly() -> LinklyClient:
     """The Linkly client, its token cache shared through Redis."""
     return linkly_client(
@@ -50,6 +38,23 @@ def linkly() -> LinklyClient:
     )
 
 
-def pipeline() -> Pipeline:
-    """The payment pipeline bound to the current app."""
-    return Pipeline(current_app.config["APP_CONFIG"], db.session, linkly(), secrets.box, RqJobs())
+def init_payments(app: Flask) -> None:
+    """Build the payments service once for the app (after the extensions are bound)."""
+    cfg, box, redis = (
+        app.config["APP_CONFIG"],
+        app.extensions["secret_box"],
+        app.extensions["redis"],
+    )
+    app.extensions["payments"] = PaymentService(
+        cfg=cfg,
+        box=box,
+        jobs=RqJobs(redis),
+        sessions=app.extensions["database"].session,
+        linkly=lambda: linkly_client(cfg, redis_client=redis, box=box),
+    )
+
+
+def payments() -> PaymentService:
+    """The current app's payments service."""
+    service: PaymentService = current_app.extensions["payments"]
+    return service

@@ -18,7 +18,7 @@ from bizproc_app.extensions import db, redis_conn
 from bizproc_app.models import HandlerCall, Payment, Portal
 from bizproc_app.payments.crm import StageCache, read_contexts
 from bizproc_app.payments.report_drain import ReportDrain
-from bizproc_app.services import bitrix_client_for, lifecycle, pipeline
+from bizproc_app.services import bitrix_client_for, lifecycle, payments
 from workers.queues import enqueue_calls, enqueue_reports, started
 
 # A portal's drain holds its lock this long without renewing it (it renews after each batch),
@@ -87,7 +87,7 @@ def process_calls(portal_id: int) -> str:
                 return True
             cfg = current_app.config["APP_CONFIG"]
             client = bitrix_client_for(portal)
-            runner = pipeline()
+            runner = payments().pipeline()
             stop_at = time.monotonic() + 60
             stages = StageCache(redis_conn.client, portal_id)
             while batch := calls.pending(session, portal_id, CALLS_PER_BATCH[bool(stages.known())]):
@@ -128,22 +128,14 @@ def send_next(terminal_id: int) -> str | None:
     """Start the terminal's oldest queued payment if its PIN pad is free."""
     started(redis_conn.client, f"send-next-{terminal_id}")
     with _session():
-        return pipeline().send_next(terminal_id)
+        return payments().send_next(terminal_id)
 
 
 def recover(payment_id: str) -> str:
     """Resume a send that died before the request left, or ask Linkly for the outcome."""
     started(redis_conn.client, f"recover-{payment_id}")
-    with _session() as session:
-        payment = session.get(Payment, payment_id)
-        if payment is None or payment.is_final:
-            return "final"
-        runner = pipeline()
-        if payment.state == "sending" and payment.sent_at is None:
-            runner.send(payment)
-        else:
-            runner.recover(payment)
-        return payment.state
+    with _session():
+        return payments().recover(payment_id)
 
 
 def report_portal(portal_id: int) -> str:
@@ -180,8 +172,5 @@ def confirm_uninstall(member_id: str) -> str:
 
 def sweep_once() -> dict[str, int]:
     """One pass of the sweep (the scheduler process runs it in a loop)."""
-    from bizproc_app.payments.sweep import Sweep
-    from workers.scheduler import RqEnqueue
-
-    with _session() as session:
-        return dict(Sweep(current_app.config["APP_CONFIG"], session, RqEnqueue()).run())
+    with _session():
+        return dict(payments().sweep())

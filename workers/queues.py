@@ -107,3 +107,26 @@ def enqueue_uninstall_check(connection: Redis, member_id: str) -> None:
         job_timeout=60,
         failure_ttl=30 * 24 * 3600,
     )
+
+
+class RqJobs:
+    """The payments service's `Jobs` port, as RQ jobs on one Redis (the only implementation)."""
+
+    def __init__(self, connection: Redis) -> None:
+        self._redis = connection
+
+    def send_next(self, terminal_id: int) -> None:
+        """Queue send_next for a terminal."""
+        enqueue_send_next(self._redis, terminal_id)
+
+    def recover(self, payment_id: str) -> None:
+        """Queue a recovery check."""
+        enqueue_recover(self._redis, payment_id)
+
+    def reports(self, portal_id: int) -> None:
+        """Queue the portal's reports."""
+        enqueue_reports(self._redis, portal_id)
+
+    def calls(self, portal_id: int) -> None:
+        """Queue the portal's robot calls."""
+        enqueue_calls(self._redis, portal_id)

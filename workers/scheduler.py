@@ -13,35 +13,13 @@ import time
 
 from bizproc_app import create_app
 from bizproc_app.extensions import redis_conn
-from workers.queues import enqueue_calls, enqueue_recover, enqueue_reports, enqueue_send_next
+from workers.jobs import sweep_once
 
 log = logging.getLogger("workers.scheduler")
 
 
-class RqEnqueue:
-    """The sweep's enqueues, as RQ jobs on the app's Redis."""
-
-    def send_next(self, terminal_id: int) -> None:
-        """Queue send_next for a terminal."""
-        enqueue_send_next(redis_conn.client, terminal_id)
-
-    def recover(self, payment_id: str) -> None:
-        """Queue a recovery check."""
-        enqueue_recover(redis_conn.client, payment_id)
-
-    def reports(self, portal_id: int) -> None:
-        """Queue the portal's reports."""
-        enqueue_reports(redis_conn.client, portal_id)
-
-    def calls(self, portal_id: int) -> None:
-        """Queue the portal's robot calls."""
-        enqueue_calls(redis_conn.client, portal_id)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Sweep until SIGTERM/SIGINT."""
-    from workers.jobs import sweep_once
-
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between passes")
     parser.add_argument("--once", action="store_true", help="run one pass and exit")

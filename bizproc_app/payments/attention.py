@@ -3,24 +3,18 @@ decided by an admin from the PIN pad's receipts (settings page or `flask pos res
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bizproc_app.models import Payment, PaymentState, Terminal
 from bizproc_app.payments import states
+from bizproc_app.payments.jobs import Jobs
 from bizproc_app.payments.transitions import Event, move
 from bizproc_app.portals import journal
 
 DECISIONS = {"approved": Event.RESOLVED_APPROVED, "declined": Event.RESOLVED_DECLINED}
-
-
-class Jobs(Protocol):
-    """What a decision asks the queue to do next."""
-
-    def send_next(self, terminal_id: int) -> None: ...
-    def report(self, portal_id: int) -> None: ...
 
 
 class ResolveRefused(Exception):
@@ -111,7 +105,7 @@ def resolve(
     session.commit()
     session.refresh(payment)
     jobs.send_next(payment.terminal_id)
-    jobs.report(payment.portal_id)
+    jobs.reports(payment.portal_id)
     return payment
 
 

@@ -8,7 +8,6 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,6 +30,7 @@ from bizproc_app.linkly import (
 )
 from bizproc_app.models import Payment, PaymentState, Terminal
 from bizproc_app.payments import states
+from bizproc_app.payments.jobs import Jobs
 from bizproc_app.payments.transitions import Event, move
 from bizproc_app.portals import journal
 
@@ -39,11 +39,10 @@ log = logging.getLogger(__name__)
 MAX_EXPIRED_PER_RUN = 50
 
 
-class Jobs(Protocol):
-    """What the pipeline asks the queue to do next."""
-
-    def send_next(self, terminal_id: int) -> None: ...
-    def report(self, portal_id: int) -> None: ...
+def after_final(jobs: Jobs, terminal_id: int, portal_id: int) -> None:
+    """A payment ended: its PIN pad takes the next one, and Bitrix24 hears the outcome."""
+    jobs.send_next(terminal_id)
+    jobs.reports(portal_id)
 
 
 def notify_hash(secret: str) -> str:
@@ -324,11 +323,10 @@ class Pipeline:
     def _expire(self, payment: Payment) -> None:
         reason = "not sent to the terminal before the deadline (not charged)"
         if states.end(self.session, payment, Event.EXPIRED, reason, source="send"):
-            self.jobs.report(payment.portal_id)
+            self.jobs.reports(payment.portal_id)
 
     def _after_final(self, payment: Payment) -> None:
-        self.jobs.send_next(payment.terminal_id)
-        self.jobs.report(payment.portal_id)
+        after_final(self.jobs, payment.terminal_id, payment.portal_id)
 
     @staticmethod
     def _later(seconds: float):  # type: ignore[no-untyped-def]

@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bizproc_app.models import Payment, Terminal
-from bizproc_app.payments import states
+from bizproc_app.models import PaymentState as S
+from bizproc_app.payments import ledger, states
 
-RUNNING = ("queued", "sending", "in_progress")
+RUNNING = (S.QUEUED, S.SENDING, S.IN_PROGRESS)
 
 
 def amount(cents: int | None) -> str | None:
@@ -21,12 +22,12 @@ def amount(cents: int | None) -> str | None:
 
 def queue_position(session: Session, payment: Payment) -> int | None:
     """How many payments are ahead of a queued one on its terminal."""
-    if payment.state != "queued":
+    if payment.state != S.QUEUED:
         return None
     ahead = session.scalar(
         select(func.count()).where(
             Payment.terminal_id == payment.terminal_id,
-            Payment.state == "queued",
+            Payment.state == S.QUEUED,
             Payment.created_at < payment.created_at,
         )
     )
@@ -59,23 +60,23 @@ def message(payment: Payment, position: int | None) -> str:
     """One line saying where the payment stands and, if needed, what to do."""
     result = payment.result or {}
     lines = (payment.display or {}).get("lines") or []
-    if payment.state == "queued":
+    if payment.state == S.QUEUED:
         return (
             f"Waiting for the terminal ({position} ahead)"
             if position
             else "Sending to the terminal"
         )
-    if payment.state == "sending":
+    if payment.state == S.SENDING:
         return "Sending to the terminal"
-    if payment.state == "in_progress":
+    if payment.state == S.IN_PROGRESS:
         return prompt(lines)
-    if payment.state == "approved":
+    if payment.state == S.APPROVED:
         return "Approved"
-    if payment.state == "declined":
+    if payment.state == S.DECLINED:
         return f"Declined: {result.get('response_text') or 'by the bank'}"
-    if payment.state == "cancelled":
+    if payment.state == S.CANCELLED:
         return "Cancelled: nothing was charged"
-    if payment.state == "failed":
+    if payment.state == S.FAILED:
         return f"Failed, nothing was charged: {payment.error}"
     return (
         "Unknown: we are checking with Linkly. Do not charge the card again; check the PIN pad "
@@ -85,7 +86,7 @@ def message(payment: Payment, position: int | None) -> str:
 
 def refundable(session: Session, payment: Payment) -> str | None:
     """What can still be refunded of an approved purchase."""
-    if payment.kind != "purchase" or payment.state != "approved":
+    if payment.kind != "purchase" or payment.state != S.APPROVED:
         return None
     return amount(states.refundable_cents(session, payment))
 
@@ -131,22 +132,32 @@ def payment_view(session: Session, payment: Payment) -> dict[str, Any]:
         else None,
         "receipt": payment.receipt or "",
         "error": payment.error or "",
-        "can_cancel": payment.state == "queued"
-        or (payment.state == "in_progress" and bool((display or {}).get("cancel"))),
+        "can_cancel": payment.state == S.QUEUED
+        or (payment.state == S.IN_PROGRESS and bool((display or {}).get("cancel"))),
         "refundable": refundable(session, payment),
         "message": message(payment, position),
     }
 
 
 def invoice_status(session: Session, latest: Payment | None, paid_in_crm: bool) -> str:
-    """unpaid, in_progress, paid, partly_refunded, refunded or unknown."""
-    if latest is None or latest.state in ("declined", "cancelled", "failed"):
+    """unpaid, in_progress, partly_paid, paid, partly_refunded, refunded or unknown."""
+    if latest is None or latest.state in (S.DECLINED, S.CANCELLED, S.FAILED):
         return "paid" if paid_in_crm else "unpaid"
     if latest.state in RUNNING:
         return "in_progress"
-    if latest.state == "unknown":
+    if latest.state == S.UNKNOWN:
         return "unknown"
     left = states.refundable_cents(session, latest)
     if left <= 0:
         return "refunded"
-    return "partly_refunded" if left < latest.amount_cents else "paid"
+    if left < latest.amount_cents:
+        return "partly_refunded"
+    return "partly_paid" if due_cents(session, latest) else "paid"
+
+
+def due_cents(session: Session, latest: Payment | None) -> int:
+    """What is still due on the document of the latest purchase (0 when paid or unknown)."""
+    target = (latest.context or {}).get("target_cents") if latest is not None else None
+    if latest is None or not isinstance(target, int):
+        return 0
+    return max(0, target - ledger.document_of(session, latest).net)

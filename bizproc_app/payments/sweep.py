@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, aliased
@@ -14,6 +13,7 @@ from bizproc_app.config import Config
 from bizproc_app.installation import purge_idle_secrets
 from bizproc_app.models import FINAL_STATES, HandlerCall, Payment, PaymentState, Portal, Terminal
 from bizproc_app.payments import attention, states
+from bizproc_app.payments.jobs import Jobs
 from bizproc_app.payments.transitions import Event, move
 
 BATCH = 500
@@ -23,22 +23,13 @@ OPEN_STATES = (PaymentState.SENDING, PaymentState.IN_PROGRESS, PaymentState.UNKN
 EXPIRED_REASON = "not sent to the terminal before the deadline (not charged)"
 
 
-class Enqueue(Protocol):
-    """The jobs the sweep may (re)start; each is idempotent."""
-
-    def send_next(self, terminal_id: int) -> None: ...
-    def recover(self, payment_id: str) -> None: ...
-    def reports(self, portal_id: int) -> None: ...
-    def calls(self, portal_id: int) -> None: ...
-
-
 @dataclass
 class Sweep:
     """One pass over what is open; safe to run as often as wanted."""
 
     cfg: Config
     session: Session
-    enqueue: Enqueue
+    enqueue: Jobs
 
     def run(self) -> Counter[str]:
         """Do one pass; return what was done, by kind."""

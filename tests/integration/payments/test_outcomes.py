@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bizproc_app.services import pipeline
+from bizproc_app.services import payments
 from tests.integration.payments.conftest import payment_of, wait_for
 from tests.integration.payments.flows import (
     charges,
@@ -74,7 +74,7 @@ def test_our_cancel_reaches_the_pin_pad_while_it_offers_cancel(
 
     payment = wait_for(offering_cancel, 15, "the display to offer cancel")
     with served_app.app_context():
-        runner = pipeline()
+        runner = payments().pipeline()
         assert runner.cancel(runner.session.merge(payment))
     values = finished(ctl, wf)
     assert values["status"] == "cancelled", values

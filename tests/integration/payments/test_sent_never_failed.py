@@ -14,7 +14,7 @@ from bizproc_app.extensions import db
 from bizproc_app.models import Payment, Terminal
 from bizproc_app.payments import states, sweep
 from bizproc_app.payments.sweep import Sweep
-from bizproc_app.services import pipeline
+from bizproc_app.services import payments
 from tests.integration.payments.conftest import payment_of, wait_for
 from tests.integration.payments.flows import charges, transaction_posts
 from tests.integration.payments.races import (
@@ -48,7 +48,7 @@ def _linkly_decided(app: Any, pinpads: Any, payment_id: str) -> Payment:
 
 
 def _worker_sends(app: Any, terminal_id: int) -> Any:
-    return lambda: pipeline().send_next(terminal_id)
+    return lambda: payments().pipeline().send_next(terminal_id)
 
 
 def test_the_busy_timeout_loses_to_a_worker_that_took_the_pin_pad(
@@ -72,7 +72,7 @@ def test_the_deadline_never_fails_a_send_that_left(shop, served_app, pinpads, mo
     cfg = served_app.config["APP_CONFIG"]
     with served_app.app_context():
         payment_id = queued_purchase(served_app, shop)
-        runner = pipeline()
+        runner = payments().pipeline()
         # A worker claimed it and is about to send; its deadline is still ahead.
         claimed = db.session.get(Payment, payment_id)
         runner.send = lambda payment: None  # type: ignore[method-assign]
@@ -84,7 +84,9 @@ def test_the_deadline_never_fails_a_send_that_left(shop, served_app, pinpads, mo
         late.now = lambda: states.now() + skew
         monkeypatch.setattr(sweep, "states", late)
         with pause_before_first_payment_write(
-            served_app, db.session, lambda: pipeline().send(db.session.get(Payment, payment_id))
+            served_app,
+            db.session,
+            lambda: payments().pipeline().send(db.session.get(Payment, payment_id)),
         ):
             Sweep(cfg, db.session, Recorded()).run()
     paid = _approved(served_app, payment_id)
@@ -99,7 +101,9 @@ def test_a_clerks_cancel_loses_to_a_worker_that_took_the_payment(shop, served_ap
         with pause_before_first_payment_write(
             served_app, db.session, _worker_sends(served_app, shop["terminal_id"])
         ):
-            pipeline().cancel(stale)  # the worker won: at most Cancel is pressed on the pad
+            payments().pipeline().cancel(
+                stale
+            )  # the worker won: at most Cancel is pressed on the pad
     ended = _linkly_decided(served_app, pinpads, payment_id)
     assert ended.state in ("approved", "cancelled"), ended.state
     with served_app.app_context():

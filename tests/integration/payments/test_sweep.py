@@ -11,7 +11,7 @@ from bizproc_app.extensions import db
 from bizproc_app.models import JournalEntry, Payment, Terminal
 from bizproc_app.payments.states import now
 from bizproc_app.payments.sweep import Sweep
-from bizproc_app.services import pipeline
+from bizproc_app.services import payments
 
 
 class Recorded:
@@ -95,7 +95,7 @@ def test_a_runner_that_lost_the_race_for_a_payment_leaves_the_pin_pad_claimed(
 ) -> None:  # type: ignore[no-untyped-def]
     with served_app.app_context():
         taken = _claimed(shop, deadline_in=60.0, idle_for=0.0)  # runner A: sending, PIN pad held
-        late = pipeline()
+        late = payments().pipeline()
         # Runner B read the same payment while it was still queued, and acts on it now.
         monkeypatch.setattr(late.session, "scalar", lambda *args, **kwargs: taken)
         assert late.send_next(shop["terminal_id"]) is None

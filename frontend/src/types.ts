@@ -114,3 +114,20 @@ export interface UserRef {
   id: number
   name: string
 }
+
+/** A payment Linkly never settled and the app stopped asking about: an admin decides it. */
+export interface AttentionPayment {
+  id: string
+  kind: string
+  amount: string
+  currency: string
+  deal_id: number | null
+  invoice_id: number | null
+  txn_ref: string | null
+  terminal: { id: number, name: string }
+  holds_terminal: boolean
+  sent_at: string | null
+  attention_at: string | null
+}
+
+export type AttentionDecision = 'approved' | 'declined'

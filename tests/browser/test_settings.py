@@ -7,7 +7,9 @@ console stays free of errors.
 
 from __future__ import annotations
 
+import secrets as random
 import shutil
+import string
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,8 +18,9 @@ import pytest
 from playwright.sync_api import FrameLocator, Locator, expect
 from sqlalchemy import select
 
-from bizproc_app.extensions import db
-from bizproc_app.models import Terminal
+from bizproc_app.extensions import db, secrets
+from bizproc_app.models import Payment, Portal, Terminal
+from bizproc_app.payments import states
 from simulators.linkly import LinklySimulator
 from tests.browser.support import (
     DOC_SCREENSHOTS,
@@ -93,7 +96,8 @@ def test_a_non_admin_is_refused_the_settings(
     app = AppPage(checked, b24.urls["portal"], user=2)  # Bob Cashier, no admin rights
     expect(app.t("not-admin")).to_be_visible()
     expect(app.t("not-admin")).to_contain_text("Administrators only")
-    for admin_only in ("terminal-form", "registration-status", "refund-rights", "load-error"):
+    admin_only_hooks = ("terminal-form", "registration-status", "refund-rights", "load-error")
+    for admin_only in (*admin_only_hooks, "attention-list"):
         expect(app.t(admin_only)).to_have_count(0)
     # The page asked for none of the admins' data (the API would refuse it with 403).
     api = [urlsplit(u).path for u in checked.requests if urlsplit(u).path.startswith("/api/")]
@@ -145,3 +149,122 @@ def test_the_admin_pairs_a_terminal(
     expect(app.t(f"test-result-{terminal_id}")).to_have_attribute("data-ok", "true")
     expect(app.t(f"terminal-status-{terminal_id}")).to_have_text("logged on")
     app.shot("settings-terminal-paired", doc="settings")
+
+
+@pytest.fixture
+def given_up(installed: Any, ctl: Callable[..., Any]) -> dict[str, Any]:
+    """A paired terminal held by a purchase Linkly never settled and the sweep gave up on."""
+    deal = ctl(
+        "POST", "deals", {"fields": {"title": "Lunch", "opportunity": 31, "currencyId": "AUD"}}
+    )
+    deal_id = int(deal.get("id") or deal.get("ID"))
+    with installed.app_context():
+        portal = db.session.scalars(select(Portal)).one()
+        terminal = Terminal(portal_id=portal.id, name="Front desk", currency="AUD", shared=True)
+        terminal.set_secret(secrets.box, "x")
+        db.session.add(terminal)
+        db.session.flush()
+        moment = states.now()
+        payment = Payment(
+            portal_id=portal.id,
+            terminal_id=terminal.id,
+            kind="purchase",
+            amount_cents=3100,
+            currency="AUD",
+            state="unknown",
+            source="ui",
+            requested_by=1,
+            deal_id=deal_id,
+            session_id=random.token_hex(16),
+            txn_ref="".join(
+                random.choice(string.ascii_uppercase + string.digits) for _ in range(16)
+            ),
+            sent_at=moment,
+            attention_at=moment,
+        )
+        db.session.add(payment)
+        db.session.flush()
+        terminal.active_payment_id = payment.id
+        db.session.commit()
+        return {
+            "payment_id": payment.id,
+            "terminal_id": terminal.id,
+            "txn_ref": payment.txn_ref,
+            "deal_id": deal_id,
+        }
+
+
+def _payment(app: Any, payment_id: str) -> tuple[str, dict[str, Any]]:
+    with app.app_context():
+        payment = db.session.get(Payment, payment_id)
+        assert payment is not None
+        return payment.state, dict(payment.context or {})
+
+
+def _holder(app: Any, terminal_id: int) -> str | None:
+    with app.app_context():
+        terminal = db.session.get(Terminal, terminal_id)
+        assert terminal is not None
+        return terminal.active_payment_id
+
+
+def test_the_admin_decides_a_payment_that_needs_attention(
+    checked: Session, b24: Any, installed: Any, given_up: dict[str, Any]
+) -> None:
+    pid, terminal_id = given_up["payment_id"], given_up["terminal_id"]
+    app = AppPage(checked, b24.urls["portal"], user=1)  # Anna Admin
+    row = app.t(f"attention-row-{pid}")
+    expect(row).to_be_visible()
+    expect(app.t("attention-empty")).to_have_count(0)
+    expect(row).to_contain_text("31.00")
+    expect(row).to_contain_text("Payment")
+    expect(row).to_contain_text(f"Deal #{given_up['deal_id']}")
+    expect(row).to_contain_text("Front desk")
+    expect(row).to_contain_text(given_up["txn_ref"])
+    expect(row).to_contain_text("Linkly never gave a result.")
+    app.shot("settings-needs-attention")
+
+    # The PIN pad is freed; the payment stays, waiting for a decision.
+    app.t(f"attention-release-{pid}").click()
+    expect(app.t(f"attention-release-{pid}")).to_have_count(0)
+    expect(app.t(f"attention-released-{pid}")).to_contain_text("Front desk")
+    assert _holder(installed, terminal_id) is None
+    expect(row).to_be_visible()
+
+    # No reason: refused in the page, before any call; nothing changes.
+    app.t(f"attention-as-{pid}").locator('input[value="declined"]').check()
+    app.t(f"attention-resolve-{pid}").click()
+    expect(row).to_contain_text("Say why")
+    expect(app.t(f"attention-reason-{pid}")).to_have_attribute("aria-invalid", "true")
+    resolves = [u for u in checked.requests if u.endswith(f"/api/attention/{pid}/resolve")]
+    assert resolves == [], resolves
+    assert _payment(installed, pid)[0] == "unknown"
+
+    app.t(f"attention-reason-{pid}").fill("  Merchant copy shows DECLINED 51  ")
+    app.t(f"attention-resolve-{pid}").click()
+    expect(row).to_have_count(0)
+    expect(app.t("attention-empty")).to_have_text("Nothing needs attention.")
+    expect(app.t("attention-done")).to_contain_text("declined")
+    state, context = _payment(installed, pid)
+    assert state == "declined"
+    resolution = context["resolution"]
+    assert resolution["by"] == "user 1"
+    assert resolution["as"] == "declined"
+    assert resolution["reason"] == "Merchant copy shows DECLINED 51"
+
+    # A reload agrees: nothing is left to decide.
+    app.t("reload-settings").click()
+    expect(app.t("attention-empty")).to_be_visible()
+    expect(app.t(f"attention-row-{pid}")).to_have_count(0)
+
+
+def test_a_non_admin_sees_no_payment_that_needs_attention(
+    checked: Session, b24: Any, installed: Any, given_up: dict[str, Any]
+) -> None:
+    app = AppPage(checked, b24.urls["portal"], user=2)  # Bob Cashier, no admin rights
+    expect(app.t("not-admin")).to_be_visible()
+    expect(app.t("attention-list")).to_have_count(0)
+    expect(app.frame.locator("body")).not_to_contain_text(given_up["txn_ref"])
+    api = [urlsplit(u).path for u in checked.requests if urlsplit(u).path.startswith("/api/")]
+    assert api == [], api
+    assert _holder(installed, given_up["terminal_id"]) == given_up["payment_id"]

@@ -49,6 +49,7 @@ type BadgeColor = 'air-primary' | 'air-primary-success' | 'air-primary-alert' | 
 export const invoiceStatus: Record<InvoiceStatus, { label: string, color: BadgeColor }> = {
   unpaid: { label: 'Unpaid', color: 'air-primary-warning' },
   in_progress: { label: 'In progress', color: 'air-primary' },
+  partly_paid: { label: 'Partly paid', color: 'air-primary-warning' },
   paid: { label: 'Paid', color: 'air-primary-success' },
   partly_refunded: { label: 'Partly refunded', color: 'air-secondary-accent' },
   refunded: { label: 'Refunded', color: 'air-tertiary' },

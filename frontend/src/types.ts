@@ -51,7 +51,7 @@ export interface Payment {
   message: string | null
 }
 
-export type InvoiceStatus = 'unpaid' | 'in_progress' | 'paid' | 'partly_refunded' | 'refunded' | 'unknown'
+export type InvoiceStatus = 'unpaid' | 'in_progress' | 'partly_paid' | 'paid' | 'partly_refunded' | 'refunded' | 'unknown'
 
 export interface Invoice {
   id: number
@@ -61,6 +61,8 @@ export interface Invoice {
   status: InvoiceStatus
   payment: Payment | null
   refundable: string | null
+  /** What is still due after earlier partial payments ("0.00" when nothing is). */
+  due: string | null
 }
 
 export interface Deal {

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import report
-from bench.chaos.campaign import SETTINGS, Campaign, Plan
+from bench.chaos.campaign import Campaign, Plan
 
 ROOT = Path(__file__).resolve().parents[2]
 RELIABILITY = ROOT / "docs" / "reliability.md"
@@ -37,6 +37,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--database", help="a PostgreSQL URL (its public schema is dropped!)")
     ap.add_argument("--output", type=Path, default=RELIABILITY)
     ap.add_argument("--json", type=Path, help="also write the raw figures here")
+    ap.add_argument(
+        "--race", action="store_true",
+        help="race mode: few PIN pads, a 10 s busy wait and 14 s deadline, Cancel during sends",
+    )  # fmt: skip
     return ap.parse_args(argv)
 
 
@@ -59,7 +63,8 @@ def render(result: dict[str, Any], command: str) -> str:
         f"- Stack: {plan['web_processes']} web process(es), {plan['workers']} RQ workers, "
         f"scheduler, Redis (no persistence), "
         f"{'PostgreSQL' if plan['database'] else 'SQLite'}; both simulators over HTTP",
-        f"- Clocks: {SETTINGS}",
+        f"- Clocks: {result['settings']}",
+        f"- Race mode: {'on' if plan['race'] else 'off'}",
         f"- Entered: {result['entries']}",
         f"- Settled: **{result['settled']}**",
         "",
@@ -72,6 +77,19 @@ def render(result: dict[str, Any], command: str) -> str:
         "| fault | times |",
         "|---|---:|",
         *[f"| {k} | {v} |" for k, v in sorted(result["faults"].items())],
+        "",
+        *(
+            [
+                "",
+                "Races and limits (a lost race changes nothing; limits end only unsent payments):",
+                "",
+                "| race | times |",
+                "|---|---:|",
+                *[f"| {k} | {v} |" for k, v in result["races"].items()],
+            ]
+            if "races" in result
+            else []
+        ),
         "",
         f"Invariant violations: **{sum(len(x) for x in violations.values())}**"
         + ("".join(f"\n- {k}: {x[:20]}" for k, x in violations.items()) or ""),
@@ -99,8 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         seed=a.seed, purchases=purchases, web_processes=a.web_processes, workers=a.workers,
         database=a.database, bitrix_down_seconds=15.0 if a.short else 60.0,
         pinpads=20 if a.short else 40, fault_every=(0.5, 2.0) if a.short else (1.5, 4.0),
-        robots_wait=30.0 if a.short else 120.0,
+        robots_wait=30.0 if a.short else 120.0, race=a.race,
     )  # fmt: skip
+    if a.race:  # payments queue behind busy PIN pads; more clerks press Cancel
+        plan.pinpads, plan.ui_share = (5 if a.short else 10), 0.3
     campaign = Campaign(plan)
     try:
         result = campaign.run()

@@ -25,6 +25,9 @@ SETTINGS = {
     "PAYMENT_RECOVERY_INTERVAL_SECONDS": 4.0,
     "PAYMENT_NOT_FOUND_GRACE_SECONDS": 30.0,
 }
+# Race mode: a short busy wait and deadline, so payments queued behind busy PIN pads reach both
+# limits just as their pad frees up and a worker takes them; clerks press Cancel during sends.
+RACE_SETTINGS = {"TERMINAL_BUSY_WAIT_SECONDS": 10.0, "PAYMENT_DEADLINE_SECONDS": 14.0}
 UI_POLL_SECONDS = 0.5
 FINAL = {"approved", "declined", "cancelled", "failed"}
 
@@ -46,6 +49,7 @@ class Plan:
     bitrix_down_seconds: float = 60.0
     robots_wait: float = 120.0  # at most this long for the purchases' answers before refunding
     settle_seconds: float = 900.0
+    race: bool = False
 
 
 @dataclass
@@ -59,6 +63,7 @@ class Campaign:
     ui_payments: dict[int, str] = field(default_factory=dict)  # planned index -> payment id
     refunds: list[Planned] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
+    race_cancels: int = 0  # Cancel pressed while the payment was queued or being sent
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.plan.seed)
@@ -66,8 +71,12 @@ class Campaign:
         self.stack = Stack(
             Options(web_workers=1 if multi else 2, workers=self.plan.workers,
                     database=self.plan.database, web_processes=self.plan.web_processes,
-                    settings=SETTINGS)
+                    settings=self.settings())
         )  # fmt: skip
+
+    def settings(self) -> dict[str, float]:
+        """The app's clocks for this campaign."""
+        return {**SETTINGS, **(RACE_SETTINGS if self.plan.race else {})}
 
     def run(self) -> dict[str, Any]:
         """Set up, enter under faults, settle, check; return every figure."""
@@ -97,6 +106,7 @@ class Campaign:
         facts = invariants.collect(sim, app)
         result = {
             "plan": self.plan.__dict__,
+            "settings": self.settings(),
             "settled": settled,
             "phases": {k: round(v, 1) for k, v in self.phases.items()},
             "faults": dict(injector.counts),
@@ -105,6 +115,8 @@ class Campaign:
             **invariants.check(facts, self._robots(), self.ui_payments),
             "secret_scan": scan.scan(self.stack, app, sim),
         }
+        if self.plan.race:
+            result["races"] = {"cancel during send": self.race_cancels, **invariants.races(app)}
         return result
 
     def close(self) -> None:
@@ -147,6 +159,8 @@ class Campaign:
             return
         pid = resp.json()["payment"]["id"]
         self.ui_payments[p.index] = pid
+        if self.plan.race and p.outcome == "cancelled":
+            self._cancel_during_send(http, f"{web}/api/payments/{pid}/cancel")
         deadline = time.monotonic() + 600
         cancel_sent = False
         while time.monotonic() < deadline:
@@ -163,6 +177,15 @@ class Campaign:
                     cancel_sent = http.post(f"{web}/api/payments/{pid}/cancel", timeout=30).ok
             except (requests.RequestException, ValueError):
                 continue
+
+    def _cancel_during_send(self, http: requests.Session, url: str) -> None:
+        """Press Cancel at once, while a worker may be taking the payment for its PIN pad."""
+        time.sleep(self.rng.uniform(0.0, 0.3))
+        try:
+            http.post(url, timeout=30)
+            self.race_cancels += 1
+        except requests.RequestException:
+            pass
 
     def _enter_refunds(self) -> None:
         # Approved robot purchases as our database knows them: a refund may start before the

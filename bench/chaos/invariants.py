@@ -29,7 +29,7 @@ def db_payments(app: Any) -> dict[str, dict[str, Any]]:
 
     cols = ("kind", "state", "source", "session_id", "txn_ref", "amount_cents", "deal_id",
             "invoice_id", "original_id", "report_state", "reported_status", "deadline_at",
-            "finished_at")  # fmt: skip
+            "finished_at", "result")  # fmt: skip
     with app.app_context():
         rows = {p.id: {c: getattr(p, c) for c in cols} for p in db.session.scalars(select(Payment))}
     return rows
@@ -104,6 +104,19 @@ def check(facts: dict[str, Any], robots: list[Planned], ui: dict[int, str]) -> d
             v["approval lost or invented"].append(f"{pid}: {p['state']}, charged {pid in charged}")
         if p["report_state"] == "pending":
             v["report not delivered"].append(pid)
+        if (p["result"] or {}).get("response_code") == "BY":  # no campaign fault makes a pad busy
+            v["PIN pad shared"].append(f"{pid}: Linkly answered PINPAD BUSY")
+
+    # 2b. No invoice paid twice: at most one approved purchase per invoice that is not refunded.
+    kept = Counter(
+        p["invoice_id"] for pid, p in payments.items()
+        if p["kind"] == "purchase" and p["state"] == "approved" and p["invoice_id"]
+        and pid not in {q["original_id"] for q in payments.values()
+                        if q["kind"] == "refund" and q["state"] == "approved"}
+    )  # fmt: skip
+    for invoice_id, n in kept.items():
+        if n > 1:
+            v["invoice paid twice"].append(f"invoice {invoice_id}: {n} approved purchases")
 
     # 3. Every approved charge recorded in Bitrix24 once: paid flag, stage, one comment each.
     crm = facts["crm"]
@@ -167,6 +180,27 @@ def check(facts: dict[str, Any], robots: list[Planned], ui: dict[int, str]) -> d
         "told unknown, then resolved": told_unknown,
     }
     return {"counts": counts, "violations": {k: sorted(x) for k, x in v.items()}}
+
+
+def races(app: Any) -> dict[str, int]:
+    """How often each race happened, from the journal: endings that lost, limits reached."""
+    from sqlalchemy import select
+
+    from bizproc_app.extensions import db
+    from bizproc_app.models import JournalEntry
+
+    out: Counter[str] = Counter()
+    with app.app_context():
+        stmt = select(JournalEntry.kind, JournalEntry.detail).where(
+            JournalEntry.kind.in_(("payment.transition_lost", "payment.final"))
+        )
+        for kind, detail in db.session.execute(stmt):
+            event = (detail or {}).get("event")
+            if kind == "payment.transition_lost":
+                out[f"lost race: {event} (changed nothing)"] += 1
+            elif event in ("busy_timeout", "expired", "cancel_queued"):
+                out[f"ended by {event} (never sent)"] += 1
+    return dict(sorted(out.items()))
 
 
 def _check_resolved(

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, true, update
 from sqlalchemy.orm import Session
 
-from bizproc_app.models import ACTIVE_STATES, Payment
+from bizproc_app.models import Payment
 from bizproc_app.models import PaymentState as S
 
 
@@ -79,8 +79,7 @@ class Rule:
         return Guard.UNSENT in self.guards and self.target is S.FAILED
 
 
-_SENT = (S.SENDING, S.IN_PROGRESS, S.UNKNOWN)
-_LINKLY = (*ACTIVE_STATES,)
+_SENT = (S.SENDING, S.IN_PROGRESS, S.UNKNOWN)  # a session id exists: Linkly may have it
 _ENDED_OTHERWISE = (S.DECLINED, S.CANCELLED, S.FAILED)
 
 TABLE: dict[Event, Rule] = {
@@ -90,10 +89,10 @@ TABLE: dict[Event, Rule] = {
     Event.ACCEPTED: Rule((S.SENDING,), S.IN_PROGRESS, (Guard.SESSION,)),
     Event.SEEN: Rule((S.SENDING, S.UNKNOWN), S.IN_PROGRESS, (Guard.SESSION,)),
     Event.LOST: Rule((S.SENDING, S.IN_PROGRESS), S.UNKNOWN, (Guard.SESSION,)),
-    Event.APPROVED: Rule(_LINKLY, S.APPROVED, (Guard.SESSION,)),
-    Event.DECLINED: Rule(_LINKLY, S.DECLINED, (Guard.SESSION,)),
-    Event.CANCELLED: Rule(_LINKLY, S.CANCELLED, (Guard.SESSION,)),
-    Event.FAILED: Rule(_LINKLY, S.FAILED, (Guard.SESSION,)),
+    Event.APPROVED: Rule(_SENT, S.APPROVED, (Guard.SESSION,)),
+    Event.DECLINED: Rule(_SENT, S.DECLINED, (Guard.SESSION,)),
+    Event.CANCELLED: Rule(_SENT, S.CANCELLED, (Guard.SESSION,)),
+    Event.FAILED: Rule(_SENT, S.FAILED, (Guard.SESSION,)),
     Event.CANCEL_QUEUED: Rule((S.QUEUED,), S.CANCELLED, (Guard.UNSENT,)),
     Event.BUSY_TIMEOUT: Rule((S.QUEUED,), S.FAILED, (Guard.UNSENT,)),
     Event.EXPIRED: Rule((S.QUEUED, S.SENDING), S.FAILED, (Guard.UNSENT,)),
@@ -164,14 +163,20 @@ def move(
     return bool(session.execute(stmt).rowcount == 1)
 
 
+GUARD_NAMES = {Guard.UNSENT: "unsent", Guard.SESSION: "its session", Guard.UNMINTED: "no ids",
+               Guard.IN_TIME: "in time"}  # fmt: skip
+
+
 def diagram() -> str:
-    """The table as a Mermaid state diagram (the README shows it)."""
-    lines = ["stateDiagram-v2", "    [*] --> queued"]
+    """The table as a Mermaid state diagram (the README shows it; a test keeps them equal)."""
+    edges: dict[tuple[str, str], list[str]] = {}
     for event, rule in TABLE.items():
         if rule.target is None:
             continue
-        guards = ", ".join(g.value for g in rule.guards)
-        label = f"{event.value}" + (f" [{guards}]" if guards else "")
+        guards = ", ".join(GUARD_NAMES[g] for g in rule.guards)
+        label = event.value + (f" ({guards})" if guards else "")
         for source in rule.sources:
-            lines.append(f"    {source.value} --> {rule.target.value}: {label}")
+            edges.setdefault((source.value, rule.target.value), []).append(label)
+    lines = ["stateDiagram-v2", "    [*] --> queued"]
+    lines += [f"    {a} --> {b}: {' / '.join(labels)}" for (a, b), labels in edges.items()]
     return "\n".join(lines)

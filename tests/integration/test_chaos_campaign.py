@@ -1,4 +1,4 @@
-"""Short seeded fault campaigns on the real stack: every promise holds under faults.
+"""Short seeded fault campaigns on the real stack, in race mode: every promise holds.
 
 The full campaigns (480 purchases and their refunds) run with `make chaos`; these are the
 CI-sized versions of the same command, asserting the same invariants.
@@ -38,11 +38,15 @@ def _faults_of_every_kind_fired(result: dict) -> None:  # type: ignore[type-arg]
     assert sum(fired.values()) >= 20, fired
     assert fired.get("worker SIGKILL") and fired.get("Bitrix24 down"), fired
     assert result["counts"]["approved"] == result["counts"]["ledger entries"] > 0
+    # Race mode: clerks pressed Cancel during sends, queued payments reached their limits.
+    races = result["races"]
+    assert races["cancel during send"] > 0, races
+    assert sum(n for k, n in races.items() if k.startswith("ended by")) > 0, races
 
 
 @pytest.mark.timeout(900)
 def test_short_campaign_on_one_machine(tmp_path: Path) -> None:
-    result = _campaign(tmp_path, "--seed", "7")
+    result = _campaign(tmp_path, "--seed", "7", "--race")
     _faults_of_every_kind_fired(result)
     assert result["entries"]["refund by robot"] > 0
 
@@ -53,6 +57,6 @@ def test_short_campaign_on_one_machine(tmp_path: Path) -> None:
 )
 def test_short_campaign_on_two_web_processes_three_workers_and_postgresql(tmp_path: Path) -> None:
     url = os.environ["TEST_CHAOS_POSTGRES_URL"]
-    result = _campaign(tmp_path, "--seed", "8", "--web-processes", "2", "--workers", "3",
-                       "--database", url)  # fmt: skip
+    result = _campaign(tmp_path, "--seed", "8", "--race", "--web-processes", "2", "--workers",
+                       "3", "--database", url)  # fmt: skip
     _faults_of_every_kind_fired(result)

@@ -323,7 +323,7 @@ class Pipeline:
     def _expire(self, payment: Payment) -> None:
         reason = "not sent to the terminal before the deadline (not charged)"
         if states.end(self.session, payment, Event.EXPIRED, reason, source="send"):
-            self.jobs.reports(payment.portal_id)
+            self._after_final(payment)  # it may have held its PIN pad: the next one goes
 
     def _after_final(self, payment: Payment) -> None:
         after_final(self.jobs, payment.terminal_id, payment.portal_id)

@@ -211,27 +211,42 @@ class ReportDrain:
         # Done only if nothing happened meanwhile (say, the unknown outcome became final):
         # otherwise it stays pending and the next round reports what changed.
         unchanged = Payment.updated_at == item.version
-        values: dict[str, Any] = {
-            "report_done": item.done,
-            "report_attempts": 0,
-            "report_next_at": None,  # the lease ends
-        }
+        values: dict[str, Any] = {"report_attempts": 0, "report_next_at": None}  # lease ends
         if finished:
             values.update(
                 reported_status=func.coalesce(Payment.reported_status, status),
                 report_state=case((unchanged, "done"), else_=Payment.report_state),
             )
-        self.session.execute(
-            update(Payment)
-            .where(Payment.id == payment.id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+        self._write_done(item, values)
 
     def _retry_later(self, item: Pending, errors: dict[str, BaseException]) -> None:
         detail = "; ".join(f"{name}: {err}" for name, err in errors.items()) or "commands left"
         _journal_writes(self.session, item.payment, item.inp.status, item.before, item.done, detail)
-        self._back_off(item.payment, None, report_done=item.done)
+        self._back_off(item.payment, None)
+        self._write_done(item, {})
+
+    def _write_done(self, item: Pending, values: dict[str, Any]) -> None:
+        """Store what landed; if the outcome changed meanwhile (Linkly's late approval reopened
+        the report), keep only what was told to the workflow and people: the rest is reported
+        again for the new outcome."""
+        payment = item.payment
+        same = self.session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id, Payment.state == payment.state)
+            .values(report_done=item.done, **values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if same:
+            return
+        current = self.session.scalar(select(Payment.report_done).where(Payment.id == payment.id))
+        kept = {k: v for k, v in item.done.items() if k in states.KEPT_ON_REOPEN}
+        values.pop("report_state", None)
+        self.session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id)
+            .values(report_done={**(current or {}), **kept}, **values)
+            .execution_options(synchronize_session=False)
+        )
 
     def _back_off(self, payment: Payment, error: str | None, **values: Any) -> None:
         """Try this payment's report again after its next back-off step."""

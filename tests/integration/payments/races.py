@@ -19,6 +19,7 @@ from flask import Flask
 from sqlalchemy import event, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from bizproc_app.bitrix import BatchResult
 from bizproc_app.extensions import db
 from bizproc_app.models import Payment, Portal
 from bizproc_app.payments import service
@@ -114,3 +115,42 @@ class Recorded:
 
     def calls(self, portal_id: int) -> None:
         self.log.append(("calls", portal_id))
+
+
+class RecordingPortal:
+    """A Bitrix24 client that answers every command with success and records each batch."""
+
+    def __init__(self, during: Any = None) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.during = during
+
+    def batch(self, commands: dict[str, Any], *, halt: bool = False) -> BatchResult:
+        if self.during is not None:
+            during, self.during = self.during, None
+            during()  # another actor runs while this batch is in flight
+        self.requests.append(commands)
+        results = {
+            n: (1033 if m == "crm.item.payment.add" else 1) for n, (m, _) in commands.items()
+        }
+        return BatchResult(results=results)
+
+    def methods(self) -> list[str]:
+        """Every method sent, in order."""
+        return [m for request in self.requests for m, _ in request.values()]
+
+
+def stored_payment(shop: dict[str, Any], **fields: Any) -> Payment:
+    """An approved invoice purchase (report pending) stored directly; fields override."""
+    values: dict[str, Any] = dict(
+        portal_id=shop["portal_id"], terminal_id=shop["terminal_id"], kind="purchase",
+        amount_cents=1000, currency="AUD", state="approved", source="robot",
+        deal_id=shop["deal_id"], invoice_id=5, report_state="pending",
+        result={"response_code": "00", "amount_cents": fields.get("amount_cents", 1000)},
+        context={"bitrix_payment_id": 1033, "success_stage": "DT31_13:P", "target_cents": 1000},
+        rfn="RFN1",
+    )  # fmt: skip
+    values.update(fields)
+    payment = Payment(**values)
+    db.session.add(payment)
+    db.session.commit()
+    return payment

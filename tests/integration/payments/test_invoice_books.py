@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bizproc_app.bitrix import BatchResult
 from bizproc_app.extensions import db
 from bizproc_app.linkly import Outcome, TransactionResult
 from bizproc_app.models import Payment
@@ -25,50 +24,12 @@ from tests.integration.payments.flows import (
     run,
     settled,
 )
-from tests.integration.payments.races import ago, in_thread
+from tests.integration.payments.races import RecordingPortal, ago, in_thread, stored_payment
 
 REFUND = "linkly_pos_refund"
 
 
-class Portal:
-    """A Bitrix24 client that answers every command with success and records each batch."""
-
-    def __init__(self, during: Any = None) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.during = during
-
-    def batch(self, commands: dict[str, Any], *, halt: bool = False) -> BatchResult:
-        if self.during is not None:
-            during, self.during = self.during, None
-            during()  # another actor runs while this batch is in flight
-        self.requests.append(commands)
-        results = {
-            n: (1033 if m == "crm.item.payment.add" else 1) for n, (m, _) in commands.items()
-        }
-        return BatchResult(results=results)
-
-    def methods(self) -> list[str]:
-        """Every method sent, in order."""
-        return [m for request in self.requests for m, _ in request.values()]
-
-
-def _payment(shop: dict[str, Any], **fields: Any) -> Payment:
-    values: dict[str, Any] = dict(
-        portal_id=shop["portal_id"], terminal_id=shop["terminal_id"], kind="purchase",
-        amount_cents=1000, currency="AUD", state="approved", source="robot",
-        deal_id=shop["deal_id"], invoice_id=5, report_state="pending",
-        result={"response_code": "00", "amount_cents": fields.get("amount_cents", 1000)},
-        context={"bitrix_payment_id": 1033, "success_stage": "DT31_13:P", "target_cents": 1000},
-        rfn="RFN1",
-    )  # fmt: skip
-    values.update(fields)
-    payment = Payment(**values)
-    db.session.add(payment)
-    db.session.commit()
-    return payment
-
-
-def _drain(app: Any, shop: dict[str, Any], client: Portal) -> Any:
+def _drain(app: Any, shop: dict[str, Any], client: RecordingPortal) -> Any:
     return ReportDrain(app.config["APP_CONFIG"], db.session, lambda _: client).run(
         shop["portal_id"]
     )
@@ -76,11 +37,11 @@ def _drain(app: Any, shop: dict[str, Any], client: Portal) -> Any:
 
 def test_a_refund_is_reported_only_after_its_purchase(shop, served_app) -> None:  # type: ignore[no-untyped-def]
     with served_app.app_context():
-        purchase = _payment(shop, report_next_at=ago(-60))  # its report backs off for now
-        _payment(
+        purchase = stored_payment(shop, report_next_at=ago(-60))  # its report backs off for now
+        stored_payment(
             shop, kind="refund", original_id=purchase.id, context={**purchase.context}, rfn=None
         )
-        client = Portal()
+        client = RecordingPortal()
         _drain(served_app, shop, client)
         assert client.methods() == []  # the refund waits: an un-pay must not come first
         db.session.execute(
@@ -92,13 +53,15 @@ def test_a_refund_is_reported_only_after_its_purchase(shop, served_app) -> None:
         assert methods.index("crm.item.payment.pay") < methods.index("crm.item.payment.unpay")
 
 
-def test_a_full_refund_unpays_the_invoices_own_payment(shop, served_app) -> None:  # type: ignore[no-untyped-def]
+def test_a_full_refund_unpays_the_invoices_ownstored_payment(shop, served_app) -> None:  # type: ignore[no-untyped-def]
     from bizproc_app.models import Portal as PortalRow
     from bizproc_app.payments import service
     from bizproc_app.payments.service import PaymentRequest
 
     with served_app.app_context():
-        purchase = _payment(shop, report_state="done", report_done={"pay": True, "event": True})
+        purchase = stored_payment(
+            shop, report_state="done", report_done={"pay": True, "event": True}
+        )
         portal = db.session.get(PortalRow, shop["portal_id"])
         refund = service.start(
             db.session,
@@ -118,7 +81,7 @@ def test_a_full_refund_unpays_the_invoices_own_payment(shop, served_app) -> None
             .values(state="approved", report_state="pending", result={"amount_cents": 1000})
         )
         db.session.commit()
-        client = Portal()
+        client = RecordingPortal()
         _drain(served_app, shop, client)
         unpays = [
             p for r in client.requests for m, p in r.values() if m == "crm.item.payment.unpay"
@@ -128,14 +91,16 @@ def test_a_full_refund_unpays_the_invoices_own_payment(shop, served_app) -> None
 
 def test_a_refund_still_running_does_not_unpay_the_invoice(shop, served_app) -> None:  # type: ignore[no-untyped-def]
     with served_app.app_context():
-        purchase = _payment(shop, report_state="done", report_done={"pay": True, "event": True})
+        purchase = stored_payment(
+            shop, report_state="done", report_done={"pay": True, "event": True}
+        )
         ctx = {**purchase.context}
-        _payment(shop, kind="refund", original_id=purchase.id, amount_cents=600, context=ctx)
-        _payment(
+        stored_payment(shop, kind="refund", original_id=purchase.id, amount_cents=600, context=ctx)
+        stored_payment(
             shop, kind="refund", original_id=purchase.id, amount_cents=400, context=ctx,
             state="in_progress", report_state="none", result=None,
         )  # fmt: skip
-        client = Portal()
+        client = RecordingPortal()
         _drain(served_app, shop, client)
         assert "crm.item.payment.unpay" not in client.methods()
         assert "crm.timeline.comment.add" in client.methods()
@@ -143,10 +108,10 @@ def test_a_refund_still_running_does_not_unpay_the_invoice(shop, served_app) -> 
 
 def test_two_drains_never_send_one_report_twice(shop, served_app) -> None:  # type: ignore[no-untyped-def]
     with served_app.app_context():
-        _payment(shop, invoice_id=None, context={"event_token": "wf|x"})
-        second = Portal()
+        stored_payment(shop, invoice_id=None, context={"event_token": "wf|x"})
+        second = RecordingPortal()
         # The first drain's lock expired under a slow batch: a second drain starts meanwhile.
-        first = Portal(
+        first = RecordingPortal(
             during=lambda: in_thread(served_app, lambda: _drain(served_app, shop, second))
         )
         _drain(served_app, shop, first)
@@ -156,7 +121,7 @@ def test_two_drains_never_send_one_report_twice(shop, served_app) -> None:  # ty
 
 def test_linkly_approving_another_amount_is_booked_as_approved_and_told(shop, served_app) -> None:  # type: ignore[no-untyped-def]
     with served_app.app_context():
-        payment = _payment(shop, state="in_progress", session_id="s-1", txn_ref="T1",
+        payment = stored_payment(shop, state="in_progress", session_id="s-1", txn_ref="T1",
                            report_state="none", result=None)  # fmt: skip
         result = TransactionResult(
             success=True, response_code="00", response_text="APPROVED", outcome=Outcome.APPROVED,
@@ -168,7 +133,7 @@ def test_linkly_approving_another_amount_is_booked_as_approved_and_told(shop, se
         assert states.finalize(db.session, payment, result, "event", "s-1")
         assert payment.state == "approved"
         assert payment.context["conflict"]["approved_cents"] == 100
-        client = Portal()
+        client = RecordingPortal()
         _drain(served_app, shop, client)
         # 1.00 of 10.00 approved: not paid, and people are told.
         assert "crm.item.payment.pay" not in client.methods()

@@ -134,3 +134,18 @@ def test_the_sweep_ends_queued_payments_past_their_deadline(shop, served_app, pi
     assert ended.state == "failed" and "not charged" in ended.error
     assert ended.report_state == "pending"
     assert transaction_posts(pinpads) == []
+
+
+def test_two_runners_of_one_send_post_it_once(shop, served_app, pinpads) -> None:  # type: ignore[no-untyped-def]
+    # The sweep resumes a send it thinks died (recover job) while the first runner is alive.
+    with served_app.app_context():
+        payment_id = queued_purchase(served_app, shop)
+        runner = payments().pipeline()
+        runner.send = lambda payment: None  # type: ignore[method-assign]
+        assert runner.send_next(shop["terminal_id"]) == payment_id  # claimed, not yet sent
+        with pause_before_first_payment_write(
+            served_app, db.session, lambda: payments().recover(payment_id)
+        ):
+            payments().recover(payment_id)
+    _linkly_decided(served_app, pinpads, payment_id)
+    assert len(transaction_posts(pinpads)) == 1

@@ -110,9 +110,6 @@ class Recorded:
     def reports(self, portal_id: int) -> None:
         self.log.append(("reports", portal_id))
 
-    def report(self, portal_id: int) -> None:
-        self.log.append(("reports", portal_id))
-
     def calls(self, portal_id: int) -> None:
         self.log.append(("calls", portal_id))
 

@@ -12,25 +12,7 @@ from bizproc_app.models import JournalEntry, Payment, Terminal
 from bizproc_app.payments.states import now
 from bizproc_app.payments.sweep import Sweep
 from bizproc_app.services import payments
-
-
-class Recorded:
-    """The sweep's enqueues, written down instead of queued."""
-
-    def __init__(self) -> None:
-        self.log: list[tuple[str, object]] = []
-
-    def send_next(self, terminal_id: int) -> None:
-        self.log.append(("send_next", terminal_id))
-
-    def recover(self, payment_id: str) -> None:
-        self.log.append(("recover", payment_id))
-
-    def reports(self, portal_id: int) -> None:
-        self.log.append(("reports", portal_id))
-
-    def calls(self, portal_id: int) -> None:
-        self.log.append(("calls", portal_id))
+from tests.integration.payments.races import Recorded
 
 
 def _claimed(shop, *, deadline_in: float, idle_for: float) -> Payment:  # type: ignore[no-untyped-def]

@@ -158,9 +158,11 @@ def _start_refund(session: Session, cfg: Config, req: PaymentRequest) -> Payment
     payment.original_id = original.id
     payment.deal_id, payment.invoice_id = original.deal_id, original.invoice_id
     payment.order_payment_id = original.order_payment_id
-    # The original's CRM targets (its invoice's own payment to un-pay, stages) with this
-    # request's workflow token: a None here must not hide the original's values.
-    payment.context = {**original.context, "event_token": req.event_token, "rfn": original.rfn}
+    # The original's CRM targets (its invoice's own payment to un-pay, its stages), nothing of
+    # its own history (conflicts, decisions), and this request's workflow token.
+    crm_keys = ("bitrix_payment_id", "success_stage", "title")
+    payment.context = {k: original.context.get(k) for k in crm_keys}
+    payment.context |= {"event_token": req.event_token, "rfn": original.rfn}
     session.add(payment)
     return _queued(session, payment)
 

@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         robots_wait=30.0 if a.short else 120.0, race=a.race,
     )  # fmt: skip
     if a.race:  # payments queue behind busy PIN pads; more clerks press Cancel
-        plan.pinpads, plan.ui_share = (5 if a.short else 10), 0.3
+        plan.pinpads, plan.ui_share = (5 if a.short else 16), 0.3
     campaign = Campaign(plan)
     try:
         result = campaign.run()

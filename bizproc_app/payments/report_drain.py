@@ -24,9 +24,11 @@ from bizproc_app.portals import journal
 log = logging.getLogger(__name__)
 # Seconds before the n-th retry of a report that did not land (then hourly).
 BACKOFF = (2, 5, 15, 60, 300, 900, 1800, 3600)
-# A report taken for a batch is not taken by another drain for this long: longer than a report
-# job may run (RQ stops it at 300 s), so it only expires once its drain is gone.
-LEASE_SECONDS = 330
+# A report taken for a batch is not taken by another drain for this long: longer than one batch
+# request can last in the client (5 tries of 5 s connect + 30 s read, 15 s of back-off between
+# them: 190 s), so it only expires once its drain is gone (a killed worker delays these
+# reports by at most this much; the portal's Redis lock alone could expire under a slow batch).
+LEASE_SECONDS = 200
 
 
 @dataclass

@@ -243,6 +243,8 @@ def bearer(app) -> dict[str, str]:  # type: ignore[no-untyped-def]
         ("post", "/api/payments/{pid}/keys", {"key": "yes"}),
         ("post", "/api/payments/{paid}/refunds", {}),
         ("post", "/api/payments/{paid}/refunds", {"amount": "1.00"}),
+        ("post", "/api/attention/{pid}/resolve", {"as": "declined", "reason": "receipt"}),
+        ("post", "/api/attention/{pid}/release", None),
     ],
 )
 def test_a_cannot_read_cancel_press_or_refund_b_payments(

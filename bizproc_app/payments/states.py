@@ -245,11 +245,6 @@ def refundable_cents(session: Session, original: Payment) -> int:
     )
 
 
-def refunded_cents(session: Session, original: Payment) -> int:
-    """What approved refunds gave back (refunds still running do not count)."""
-    return _refunded(session, original, (PaymentState.APPROVED,))
-
-
 def _refunded(session: Session, original: Payment, states: tuple[PaymentState, ...]) -> int:
     taken = session.scalar(
         select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(

@@ -14,7 +14,7 @@ from bizproc_app.bitrix import BitrixError
 from bizproc_app.extensions import db
 from bizproc_app.frame import frame_api
 from bizproc_app.linkly import Key, LinklyError
-from bizproc_app.models import MAX_ID, Payment, PaymentState, find_payment
+from bizproc_app.models import MAX_ID, Payment, PaymentState, Terminal, find_payment
 from bizproc_app.payments import crm as crm_reads
 from bizproc_app.payments import presenter, screen_crm
 from bizproc_app.payments.service import PaymentRefused, PaymentRequest
@@ -58,6 +58,17 @@ class RefundForm(Schema):
 def _payment(payment_id: str) -> Payment | None:
     payment = find_payment(db.session, payment_id)
     return payment if payment is not None and payment.portal_id == g.portal.id else None
+
+
+NOT_YOURS = "Only who started this payment, the users of its terminal and admins may do this."
+
+
+def _may_act(payment: Payment) -> bool:
+    """Cancel and keys: admins, the user who started it, and users of its terminal."""
+    if g.user.admin or payment.requested_by == g.user.user_id:
+        return True
+    terminal = db.session.get(Terminal, payment.terminal_id)
+    return terminal is not None and (terminal.shared or g.user.user_id in terminal.user_ids)
 
 
 bp.register_error_handler(ValidationError, invalid_fields)
@@ -222,6 +233,8 @@ def cancel(payment_id: str) -> ResponseReturnValue:
     payment = _payment(payment_id)
     if payment is None:
         return error(404, "No such payment.")
+    if not _may_act(payment):
+        return error(403, NOT_YOURS)
     try:
         done = payments().cancel(payment)
     except LinklyError as exc:
@@ -239,6 +252,8 @@ def press(payment_id: str) -> ResponseReturnValue:
     payment = _payment(payment_id)
     if payment is None:
         return error(404, "No such payment.")
+    if not _may_act(payment):
+        return error(403, NOT_YOURS)
     enabled = (payment.display or {}).get(form["key"])
     if payment.state != PaymentState.IN_PROGRESS or not enabled:
         return error(409, "The terminal is not asking for that now.")

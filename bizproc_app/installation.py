@@ -18,6 +18,7 @@ from bizproc_app.bitrix import (
     BitrixUnavailable,
     OAuthClient,
     OAuthError,
+    resolves_publicly,
     validate_client_endpoint,
 )
 from bizproc_app.config import Config
@@ -92,6 +93,8 @@ class Lifecycle:
     box: SecretBox
     oauth: OAuthClient
     make_client: Callable[[Portal], BitrixClient]
+    # Outside development a portal's domain must resolve to public addresses only.
+    public_host: Callable[[str], bool] = resolves_publicly
 
     def install(self, auth: PortalAuth) -> Portal:
         """Verify the tokens with app.info, store the portal, register everything."""
@@ -155,6 +158,8 @@ class Lifecycle:
             )
         except ValueError as exc:
             raise LifecycleRejected(str(exc), 400) from exc
+        if not self.cfg.BITRIX_ALLOW_HTTP and not self.public_host(domain):
+            raise LifecycleRejected("the portal's domain does not resolve to public addresses", 400)
         if not auth.application_token:
             raise LifecycleRejected("application_token is missing", 400)
         portal = find_portal(self.session, auth.member_id) or Portal(member_id=auth.member_id)

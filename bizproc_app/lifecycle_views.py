@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from bizproc_app.bitrix import BitrixError
 from bizproc_app.extensions import db, redis_conn
 from bizproc_app.installation import LifecycleRejected, PortalAuth, UninstallUnconfirmed
+from bizproc_app.portals import find_portal
 from bizproc_app.schemas import FrameInstallSchema, LifecycleEventSchema
 from bizproc_app.services import lifecycle
 from bizproc_app.web import BadForm, error, form_data, frame_ancestors
@@ -46,7 +47,7 @@ def install() -> ResponseReturnValue:
     try:
         form = FrameInstallSchema().load(data)
     except ValidationError as exc:
-        return _install_page(domain, 400, f"Invalid install request: {sorted(exc.messages)}")
+        return _install_page("", 400, f"Invalid install request: {sorted(exc.messages)}")
     auth = PortalAuth(
         member_id=form["member_id"],
         domain=domain,
@@ -57,14 +58,15 @@ def install() -> ResponseReturnValue:
         scope=form["APPLICATION_SCOPE"],
         status=form["status"],
     )
+    member = form["member_id"]
     try:
         lifecycle().install(auth)
     except LifecycleRejected as exc:
-        return _install_page(domain, exc.status, f"Installation refused: {exc}")
+        return _install_page(member, exc.status, f"Installation refused: {exc}")
     except BitrixError as exc:
         log.warning("install on %s failed while registering: %s", domain, exc.code)
-        return _install_page(domain, 502, f"Bitrix24 refused a registration step ({exc.code}).")
-    return _install_page(domain, 200, "")
+        return _install_page(member, 502, f"Bitrix24 refused a registration step ({exc.code}).")
+    return _install_page(member, 200, "")
 
 
 def _install_event(data: dict) -> ResponseReturnValue:  # type: ignore[type-arg]
@@ -77,9 +79,12 @@ def _install_event(data: dict) -> ResponseReturnValue:  # type: ignore[type-arg]
     return _run(lambda lc: lc.install(_event_auth(form["auth"])), "installed")
 
 
-def _install_page(domain: str, status: int, problem: str) -> ResponseReturnValue:
+def _install_page(member_id: str, status: int, problem: str) -> ResponseReturnValue:
+    """The install page; only the portal we stored (verified) may frame it, never the
+    request's own DOMAIN."""
+    portal = find_portal(db.session, member_id) if member_id else None
     response = make_response(render_template("install.html", problem=problem), status)
-    response.headers["Content-Security-Policy"] = frame_ancestors(domain)
+    response.headers["Content-Security-Policy"] = frame_ancestors(portal.domain if portal else "")
     return response
 
 

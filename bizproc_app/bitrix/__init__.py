@@ -24,7 +24,14 @@ from .errors import (
     error_from_response,
 )
 from .forms import http_build_query, parse_bracket_form
-from .oauth import AppInfo, BitrixSettings, OAuthClient, TokenResponse, validate_client_endpoint
+from .oauth import (
+    AppInfo,
+    BitrixSettings,
+    OAuthClient,
+    TokenResponse,
+    resolves_publicly,
+    validate_client_endpoint,
+)
 from .ratelimit import LeakyBucket
 from .redact import mask, mask_query
 from .tokens import MemoryTokenStore, PortalTokens, TokenRefresher, TokenStore
@@ -62,5 +69,6 @@ __all__ = [
     "mask_query",
     "parse_bracket_form",
     "prefixed",
+    "resolves_publicly",
     "validate_client_endpoint",
 ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
+import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -129,11 +131,25 @@ class AppInfo:
         )
 
 
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def validate_client_endpoint(endpoint: str, domain: str, allow_http: bool = False) -> str:
-    """Return `https://{domain}/rest/` if endpoint is exactly that (http too if allowed)."""
+    """Return `https://{domain}/rest/` if endpoint is exactly that (http too if allowed).
+
+    Outside development (`allow_http` off) the domain must be a DNS host name: no IP literal,
+    no port, at least two labels.
+    """
     domain = domain.strip().lower()
     if not _DOMAIN.fullmatch(domain):
         raise ValueError("not a portal domain")
+    if not allow_http and (":" in domain or "." not in domain or _is_ip_literal(domain)):
+        raise ValueError("a portal domain is a host name, without a port or an IP address")
     parts = urlsplit(endpoint)
     schemes = {"https", "http"} if allow_http else {"https"}
     if (
@@ -147,6 +163,17 @@ def validate_client_endpoint(endpoint: str, domain: str, allow_http: bool = Fals
     ):
         raise ValueError(f"client_endpoint must be {'/'.join(sorted(schemes))}://{domain}/rest/")
     return f"{parts.scheme}://{domain}/rest/"
+
+
+def resolves_publicly(host: str, resolve: Callable[..., Any] = socket.getaddrinfo) -> bool:
+    """True if every address the host name resolves to is a public one (not private,
+    loopback, link-local or reserved): our server must never be pointed at internal hosts."""
+    try:
+        infos = resolve(host, 443, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return False
+    addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
+    return bool(addresses) and all(a.is_global for a in addresses)
 
 
 class OAuthClient:

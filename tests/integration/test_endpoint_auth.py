@@ -267,3 +267,20 @@ def test_home_page_shows_no_secret(fuzz_app) -> None:  # type: ignore[no-untyped
     # SECRET_KEY, ENCRYPTION_KEY, BITRIX_CLIENT_SECRET, the terminals' Linkly secret, A's token.
     for secret in (SECRET_KEY, ENCRYPTION_KEY, CLIENT_SECRET, TERMINAL_SECRET, APP_TOKEN):
         assert secret not in body
+
+
+def test_the_install_page_is_framed_only_by_the_stored_portal(fuzz_app, b24) -> None:  # type: ignore[no-untyped-def]
+    # A refused install naming another DOMAIN: the request's DOMAIN never reaches the CSP.
+    form = frame_post(fuzz_app, b24, AUTH_ID="x" * 32)
+    form |= {"REFRESH_ID": "r" * 32, "AUTH_EXPIRES": "3600", "status": "L"}
+    client = fuzz_app.test_client()
+    resp = client.post("/bitrix/install?DOMAIN=evil.example:8443", data=form)
+    assert resp.status_code in (400, 401, 503), resp.status_code
+    csp = resp.headers["Content-Security-Policy"]
+    assert "evil.example" not in csp
+    stored = b24.portal.domain  # A's portal is stored (member_id is A's): only it may frame
+    assert f"https://{stored}" in csp
+    unknown = client.post(
+        "/bitrix/install?DOMAIN=evil.example", data={**form, "member_id": "z" * 32}
+    )
+    assert "frame-ancestors 'none'" in unknown.headers["Content-Security-Policy"]

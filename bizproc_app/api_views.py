@@ -68,7 +68,7 @@ def _may_act(payment: Payment) -> bool:
     if g.user.admin or payment.requested_by == g.user.user_id:
         return True
     terminal = db.session.get(Terminal, payment.terminal_id)
-    return terminal is not None and (terminal.shared or g.user.user_id in terminal.user_ids)
+    return terminal is not None and terminal.serves(g.user.user_id)
 
 
 bp.register_error_handler(ValidationError, invalid_fields)
@@ -110,13 +110,14 @@ def _document(deal: dict[str, Any] | None, invoices: list[dict], orders: list[di
     def row(kind: str, item: dict[str, Any], paid: bool) -> dict[str, Any]:
         found = latest(**{kind: int(item["id"])})
         view = presenter.payment_view(db.session, found) if found else None
+        due = presenter.due_cents(db.session, found)  # one look at the document's payments
         return {
             "id": int(item["id"]),
             "title": item["title"],
             "amount": item["amount"],
             "currency": item["currency"],
-            "status": presenter.invoice_status(db.session, found, paid),
-            "due": presenter.amount(presenter.due_cents(db.session, found)) if found else None,
+            "status": presenter.invoice_status(db.session, found, paid, due),
+            "due": presenter.amount(due) if found else None,
             "payment": view,
             "refundable": view["refundable"] if view else None,
         }

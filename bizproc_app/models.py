@@ -111,6 +111,10 @@ class Terminal(Base):
         """The Bitrix24 users assigned to this terminal."""
         return sorted(u.user_id for u in self.users)
 
+    def serves(self, user_id: int) -> bool:
+        """True if the user may use this PIN pad: it is shared, or assigned to them."""
+        return self.shared or user_id in self.user_ids
+
     def set_secret(self, box: SecretBox, secret: str) -> None:
         """Store the Linkly pairing secret encrypted."""
         self.secret_enc = box.encrypt(secret)

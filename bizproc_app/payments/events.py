@@ -11,25 +11,14 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Insert,
-    Select,
-    Update,
-    and_,
-    bindparam,
-    case,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Insert, Select, Update, and_, bindparam, case, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from bizproc_app.linkly import DisplayEvent, Notification, ReceiptEvent, TransactionResult
 from bizproc_app.models import FINAL_STATES, JournalEntry, Payment
 from bizproc_app.payments import states
-from bizproc_app.payments.transitions import TABLE, Event
+from bizproc_app.payments.transitions import TABLE, Event, condition
 
 PAYMENTS = Payment.__table__
 JOURNAL = JournalEntry.__table__
@@ -56,17 +45,15 @@ def _show_update() -> Update:
         .where(c.id == bindparam("pid"), c.state.not_in(FINAL_STATES))
         .values(
             display=bindparam("display", type_=c.display.type),
-            state=case((_seen(), TABLE[Event.SEEN].target), else_=c.state),
+            # The table's `seen` row, on the session the event is about.
+            state=case(
+                (condition(Event.SEEN, acting_on=bindparam("sid")), TABLE[Event.SEEN].target),
+                else_=c.state,
+            ),
             last_event_at=bindparam("at", type_=c.last_event_at.type),
             updated_at=bindparam("at", type_=c.updated_at.type),
         )
     )
-
-
-def _seen() -> ColumnElement[bool]:
-    """The SEEN transition's condition (from the table), for the display update."""
-    c = PAYMENTS.c
-    return and_(c.state.in_(TABLE[Event.SEEN].sources), c.session_id == bindparam("sid"))
 
 
 @cache

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bizproc_app.models import ACTIVE_STATES, Payment, PaymentState
+from bizproc_app.models import Payment, PaymentState
 
 
 def settled_cents(payment: Payment) -> int:
@@ -45,7 +45,6 @@ class Document:
 
     purchased: int  # approved purchases, in cents
     refunded: int  # approved refunds, in cents
-    running: int  # purchases still running, in cents
     paid_in_crm: bool  # our last pay/un-pay that landed was a pay
     paid_payment_id: int | None  # the crm.item.payment we marked paid
 
@@ -68,15 +67,13 @@ def document_of(session: Session, payment: Payment) -> Document:
     # Every approved purchase counts (an earlier one may end after a later one); refunds count
     # up to this payment, so a purchase reports what it paid before any later refund.
     mark = payment.created_at
-    purchased = refunded = running = pays = unpays = 0
+    purchased = refunded = pays = unpays = 0
     paid_id: int | None = None
     for row in rows:
         done = row.report_done or {}
         if row.kind == "purchase":
             if row.state == PaymentState.APPROVED:
                 purchased += settled_cents(row)
-            elif row.state in ACTIVE_STATES:
-                running += row.amount_cents
             if done.get("pay") is True:
                 pays += 1
                 paid_id = _int(row.context.get("bitrix_payment_id")) or _int(
@@ -88,7 +85,19 @@ def document_of(session: Session, payment: Payment) -> Document:
             refunded += settled_cents(row)
         if row.kind == "refund" and done.get("unpay") is True:
             unpays += 1
-    return Document(purchased, refunded, running, pays > unpays, paid_id)
+    return Document(purchased, refunded, pays > unpays, paid_id)
+
+
+def target_cents(payment: Payment) -> int | None:
+    """What the purchase's document asks for (its amount when the purchase started), if any."""
+    target = (payment.context or {}).get("target_cents")
+    return target if isinstance(target, int) else None
+
+
+def due_cents(session: Session, payment: Payment) -> int | None:
+    """What is still due on the purchase's document (negative: paid over); None without one."""
+    target = target_cents(payment)
+    return None if target is None else target - document_of(session, payment).net
 
 
 def _int(value: object) -> int | None:

@@ -37,6 +37,7 @@ from bizproc_app.portals import journal
 log = logging.getLogger(__name__)
 # Queued payments past their deadline that one send_next run ends before it yields.
 MAX_EXPIRED_PER_RUN = 50
+EXPIRED_REASON = "not sent to the terminal before the deadline (not charged)"
 
 
 def after_final(jobs: Jobs, terminal_id: int, portal_id: int) -> None:
@@ -137,8 +138,7 @@ class Pipeline:
             self.linkly.token(credentials=creds)  # nothing leaves if this fails
         except SecretRejected:
             reason = "Linkly refused the terminal's secret: re-pair it (not charged)"
-            if states.end(self.session, payment, Event.REFUSED, reason, source="send"):
-                self._after_final(payment)
+            self._end(payment, Event.REFUSED, reason, "send")
             return
         secret = secrets.token_urlsafe(32)
         # Whoever sets sent_at sends; a second runner, a cancel or an expiry stops it here.
@@ -188,10 +188,7 @@ class Pipeline:
                 submitted = self.linkly.purchase(**args)
         except InvalidRequest as exc:  # 400: Linkly says it was not performed
             reason = f"Linkly did not take the request: {exc} (not charged)"
-            if states.end(
-                self.session, payment, Event.REJECTED, reason, source="send", session_id=sid
-            ):
-                self._after_final(payment)
+            self._end(payment, Event.REJECTED, reason, "send", sid)
             return
         except (OutcomeUnknown, SessionNotFound) as exc:
             # A 404 on the POST may come from a proxy after Linkly took it: the GET decides.
@@ -254,10 +251,7 @@ class Pipeline:
             seconds=self.cfg.PAYMENT_NOT_FOUND_GRACE_SECONDS
         ):
             reason = "not received by Linkly (not charged)"
-            if states.end(
-                self.session, payment, Event.NOT_RECEIVED, reason, source="recovery", session_id=sid
-            ):
-                self._after_final(payment)
+            self._end(payment, Event.NOT_RECEIVED, reason, "recovery", sid)
         else:
             self._check_later(payment)
         return payment.state
@@ -266,8 +260,7 @@ class Pipeline:
         """Cancel: drop a queued payment, or press cancel when the PIN pad allows it."""
         if payment.state == PaymentState.QUEUED:
             reason = "cancelled before it reached the terminal (not charged)"
-            if states.end(self.session, payment, Event.CANCEL_QUEUED, reason, source="cancel"):
-                self._after_final(payment)
+            if self._end(payment, Event.CANCEL_QUEUED, reason, "cancel"):
                 return True
             # A runner took it meanwhile: it may be on the PIN pad now (refresh happened).
         display = payment.display or {}
@@ -303,8 +296,7 @@ class Pipeline:
         self.session.commit()
 
     def _check_later(self, payment: Payment) -> None:
-        deadline = states.aware(payment.deadline_at)
-        past = deadline is not None and states.now() >= deadline
+        past = self._past_deadline(payment)
         interval = self.cfg.PAYMENT_RECOVERY_INTERVAL_SECONDS * (6 if past else 1)
         payment.next_check_at = self._later(interval)
         self.session.commit()
@@ -321,9 +313,16 @@ class Pipeline:
         return deadline is not None and states.now() >= deadline
 
     def _expire(self, payment: Payment) -> None:
-        reason = "not sent to the terminal before the deadline (not charged)"
-        if states.end(self.session, payment, Event.EXPIRED, reason, source="send"):
-            self._after_final(payment)  # it may have held its PIN pad: the next one goes
+        self._end(payment, Event.EXPIRED, EXPIRED_REASON, "send")  # a claimed one frees its PIN pad
+
+    def _end(
+        self, payment: Payment, event: Event, reason: str, source: str, sid: str | None = None
+    ) -> bool:
+        """End the payment without Linkly's result; if it did, start what follows."""
+        ended = states.end(self.session, payment, event, reason, source=source, session_id=sid)
+        if ended:
+            self._after_final(payment)
+        return ended
 
     def _after_final(self, payment: Payment) -> None:
         after_final(self.jobs, payment.terminal_id, payment.portal_id)

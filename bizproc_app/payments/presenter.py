@@ -139,7 +139,9 @@ def payment_view(session: Session, payment: Payment) -> dict[str, Any]:
     }
 
 
-def invoice_status(session: Session, latest: Payment | None, paid_in_crm: bool) -> str:
+def invoice_status(
+    session: Session, latest: Payment | None, paid_in_crm: bool, due_cents: int
+) -> str:
     """unpaid, in_progress, partly_paid, paid, partly_refunded, refunded or unknown."""
     if latest is None or latest.state in (S.DECLINED, S.CANCELLED, S.FAILED):
         return "paid" if paid_in_crm else "unpaid"
@@ -152,12 +154,10 @@ def invoice_status(session: Session, latest: Payment | None, paid_in_crm: bool) 
         return "refunded"
     if left < latest.amount_cents:
         return "partly_refunded"
-    return "partly_paid" if due_cents(session, latest) else "paid"
+    return "partly_paid" if due_cents > 0 else "paid"
 
 
 def due_cents(session: Session, latest: Payment | None) -> int:
     """What is still due on the document of the latest purchase (0 when paid or unknown)."""
-    target = (latest.context or {}).get("target_cents") if latest is not None else None
-    if latest is None or not isinstance(target, int):
-        return 0
-    return max(0, target - ledger.document_of(session, latest).net)
+    due = ledger.due_cents(session, latest) if latest is not None else None
+    return max(0, due or 0)

@@ -281,8 +281,7 @@ class ReportDrain:
         ctx = payment.context or {}
         done = payment.report_done or {}
         doc = ledger.document_of(self.session, payment)
-        target = ctx.get("target_cents")
-        target = target if isinstance(target, int) else None
+        target = ledger.target_cents(payment)
         covers, fully_refunded = True, False
         comment = outcome.comment(payment)
         bitrix_payment_id = ctx.get("bitrix_payment_id")

@@ -111,8 +111,8 @@ def _start_purchase(session: Session, cfg: Config, req: PaymentRequest) -> Payme
         raise PaymentRefused(
             "invoice_id", "This invoice already has a payment running: wait for its result."
         ) from exc
-    if target is not None:
-        due = target - ledger.document_of(session, payment).net
+    due = ledger.due_cents(session, payment)
+    if due is not None:
         if due <= 0:
             session.rollback()
             raise PaymentRefused("invoice_id", "This invoice is already paid.")
@@ -146,11 +146,7 @@ def _start_refund(session: Session, cfg: Config, req: PaymentRequest) -> Payment
         terminal = session.get(Terminal, original.terminal_id)
         if terminal is None or not terminal.active:
             raise PaymentRefused("terminal", "The original terminal is no longer active: name one.")
-        if (
-            req.source != "robot"
-            and req.user_id
-            and not (terminal.shared or req.user_id in terminal.user_ids)
-        ):
+        if req.source != "robot" and req.user_id and not terminal.serves(req.user_id):
             raise PaymentRefused("terminal", f"User {req.user_id} may not use {terminal.name}.")
     if terminal.currency != original.currency:
         raise PaymentRefused("currency", f"The terminal takes {terminal.currency}.")
@@ -176,7 +172,7 @@ def _resolve_terminal(session: Session, req: PaymentRequest) -> Terminal:
             raise PaymentRefused("terminal", str(exc)) from exc
         if not terminal.active:
             raise PaymentRefused("terminal", f"Terminal {terminal.name} is not active.")
-        if req.user_id and not (terminal.shared or req.user_id in terminal.user_ids):
+        if req.user_id and not terminal.serves(req.user_id):
             raise PaymentRefused(
                 "terminal", f"User {req.user_id} is not assigned to terminal {terminal.name}."
             )

@@ -51,7 +51,7 @@ def lock_key(payment: Payment) -> str | None:
         return f"{payment.portal_id}:invoice:{payment.invoice_id}"
     if payment.order_payment_id:
         return f"{payment.portal_id}:order:{payment.order_payment_id}"
-    if payment.deal_id and (payment.context or {}).get("target_cents") is not None:
+    if payment.deal_id and ledger.target_cents(payment) is not None:
         return f"{payment.portal_id}:deal:{payment.deal_id}"  # paying the deal's amount
     return None
 
@@ -173,8 +173,8 @@ def _late_approval(
     applied = move(session, payment.id, Event.LATE_APPROVAL, acting_on=session_id, **values)
     if applied:
         session.refresh(payment)
-        target = (payment.context or {}).get("target_cents")
-        if isinstance(target, int) and ledger.document_of(session, payment).net > target:
+        due = ledger.due_cents(session, payment)
+        if due is not None and due < 0:
             late["double"] = True  # the document was paid again meanwhile
             payment.context = {**payment.context, "late_approval": late}
         journal(session, "payment.late_approval", portal=payment.portal_id, subject=payment.id,

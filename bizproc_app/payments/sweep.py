@@ -14,13 +14,13 @@ from bizproc_app.installation import purge_idle_secrets
 from bizproc_app.models import FINAL_STATES, HandlerCall, Payment, PaymentState, Portal, Terminal
 from bizproc_app.payments import attention, states
 from bizproc_app.payments.jobs import Jobs
+from bizproc_app.payments.pipeline import EXPIRED_REASON, after_final
 from bizproc_app.payments.transitions import Event, move
 
 BATCH = 500
 # Work this old was missed (its own job normally starts it within a second): start it again.
 STALE_SECONDS = 15
 OPEN_STATES = (PaymentState.SENDING, PaymentState.IN_PROGRESS, PaymentState.UNKNOWN)
-EXPIRED_REASON = "not sent to the terminal before the deadline (not charged)"
 
 
 @dataclass
@@ -117,8 +117,7 @@ class Sweep:
             if deadline and now >= deadline and sent is None:
                 # sent_at is set before the request goes: nothing left, so nothing was charged.
                 if states.end(self.session, payment, Event.EXPIRED, EXPIRED_REASON, source="sweep"):
-                    self.enqueue.send_next(payment.terminal_id)
-                    self.enqueue.reports(payment.portal_id)
+                    after_final(self.enqueue, payment.terminal_id, payment.portal_id)
                     done["deadline"] += 1
                 continue
             if deadline and now >= deadline and payment.reported_status is None:

@@ -116,7 +116,7 @@ class Lost(Exception):
     """Raised by `require` when a transition lost its race."""
 
 
-def _guard(guard: Guard, acting_on: str | None, at: datetime) -> ColumnElement[bool]:
+def _guard(guard: Guard, acting_on: Any, at: datetime) -> ColumnElement[bool]:
     if guard is Guard.UNSENT:
         return Payment.sent_at.is_(None)
     if guard is Guard.UNMINTED:
@@ -128,8 +128,9 @@ def _guard(guard: Guard, acting_on: str | None, at: datetime) -> ColumnElement[b
     return Payment.session_id == acting_on
 
 
-def condition(event: Event, *, acting_on: str | None = None, at: datetime | None = None) -> Any:
-    """The WHERE clause of a transition (from-states and guards)."""
+def condition(event: Event, *, acting_on: Any = None, at: datetime | None = None) -> Any:
+    """The WHERE clause of a transition (from-states and guards); `acting_on` is a session id
+    or a bound parameter standing for one."""
     rule = TABLE[event]
     at = at or now()
     return and_(

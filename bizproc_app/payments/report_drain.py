@@ -280,17 +280,19 @@ class ReportDrain:
     def _input(self, payment: Payment, portal: Portal, late: bool) -> report.ReportInput:
         ctx = payment.context or {}
         done = payment.report_done or {}
-        doc = ledger.document_of(self.session, payment)
         target = ledger.target_cents(payment)
         covers, fully_refunded = True, False
         comment = outcome.comment(payment)
         bitrix_payment_id = ctx.get("bitrix_payment_id")
-        if payment.state == PaymentState.APPROVED and payment.kind == "purchase":
+        # Only an approved payment moves money in the CRM: only then the document is read.
+        approved = payment.state == PaymentState.APPROVED
+        doc = ledger.document_of(self.session, payment) if approved else None
+        if doc is not None and payment.kind == "purchase":
             paid_by_another = doc.paid_in_crm and not done.get("pay")
             covers = (target is None or doc.net >= target) and not paid_by_another
             if target is not None and doc.net < target:
                 comment += "\n" + _partial_line(doc.net, target, payment.currency)
-        elif payment.state == PaymentState.APPROVED:
+        elif doc is not None:
             # Un-pay once refunds took everything back; the payment a purchase marked paid.
             fully_refunded = doc.net <= 0 and (doc.paid_in_crm or bool(done.get("unpay")))
             bitrix_payment_id = doc.paid_payment_id or bitrix_payment_id

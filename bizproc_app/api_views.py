@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from bizproc_app.bitrix import BitrixError
 from bizproc_app.extensions import db
-from bizproc_app.frame import frame_api
+from bizproc_app.frame import frame_api, portal_payment
 from bizproc_app.linkly import Key, LinklyError
-from bizproc_app.models import MAX_ID, Payment, PaymentState, Terminal, find_payment
+from bizproc_app.models import MAX_ID, Payment, PaymentState, Terminal
 from bizproc_app.payments import crm as crm_reads
 from bizproc_app.payments import presenter, screen_crm
 from bizproc_app.payments.service import PaymentRefused, PaymentRequest
@@ -53,11 +53,6 @@ class RefundForm(Schema):
     """Refund, full by default."""
 
     amount = Amount(load_default=None, allow_none=True)
-
-
-def _payment(payment_id: str) -> Payment | None:
-    payment = find_payment(db.session, payment_id)
-    return payment if payment is not None and payment.portal_id == g.portal.id else None
 
 
 NOT_YOURS = "Only who started this payment, the users of its terminal and admins may do this."
@@ -221,7 +216,7 @@ def start_payment() -> ResponseReturnValue:
 @frame_api()
 def get_payment(payment_id: str) -> ResponseReturnValue:
     """One payment, for the live panel."""
-    payment = _payment(payment_id)
+    payment = portal_payment(payment_id)
     if payment is None:
         return error(404, "No such payment.")
     return jsonify({"payment": presenter.payment_view(db.session, payment)})
@@ -231,7 +226,7 @@ def get_payment(payment_id: str) -> ResponseReturnValue:
 @frame_api()
 def cancel(payment_id: str) -> ResponseReturnValue:
     """Cancel: drop a queued payment, or press Cancel on the PIN pad when it allows it."""
-    payment = _payment(payment_id)
+    payment = portal_payment(payment_id)
     if payment is None:
         return error(404, "No such payment.")
     if not _may_act(payment):
@@ -250,7 +245,7 @@ def cancel(payment_id: str) -> ResponseReturnValue:
 def press(payment_id: str) -> ResponseReturnValue:
     """Yes / No / OK (with data) on the PIN pad's current prompt."""
     form = json_body(KeyForm())
-    payment = _payment(payment_id)
+    payment = portal_payment(payment_id)
     if payment is None:
         return error(404, "No such payment.")
     if not _may_act(payment):
@@ -271,7 +266,7 @@ def press(payment_id: str) -> ResponseReturnValue:
 def refund(payment_id: str) -> ResponseReturnValue:
     """Refund an approved payment, fully or in part (refund rights needed)."""
     form = json_body(RefundForm())
-    original = _payment(payment_id)
+    original = portal_payment(payment_id)
     if original is None:
         return error(404, "No such payment.")
     if not g.user.can_refund():

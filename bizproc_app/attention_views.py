@@ -9,8 +9,8 @@ from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError, fields, validate
 
 from bizproc_app.extensions import db
-from bizproc_app.frame import frame_api
-from bizproc_app.models import Payment, Terminal, find_payment
+from bizproc_app.frame import frame_api, portal_payment
+from bizproc_app.models import Payment, Terminal
 from bizproc_app.payments import attention
 from bizproc_app.payments.attention import ResolveRefused
 from bizproc_app.payments.presenter import amount
@@ -52,11 +52,6 @@ def _view(p: Payment) -> dict[str, Any]:
     }
 
 
-def _payment(payment_id: str) -> Payment | None:
-    payment = find_payment(db.session, payment_id)
-    return payment if payment is not None and payment.portal_id == g.portal.id else None
-
-
 @bp.get("")
 @frame_api(admin=True)
 def listing() -> ResponseReturnValue:
@@ -70,7 +65,7 @@ def listing() -> ResponseReturnValue:
 def resolve(payment_id: str) -> ResponseReturnValue:
     """Record the admin's decision: approved or declined, and why."""
     form = json_body(ResolveForm())
-    payment = _payment(payment_id)
+    payment = portal_payment(payment_id)
     if payment is None:
         return error(404, "No such payment.")
     done = payments().resolve(
@@ -86,7 +81,7 @@ def resolve(payment_id: str) -> ResponseReturnValue:
 @frame_api(admin=True)
 def release(payment_id: str) -> ResponseReturnValue:
     """Free the terminal a given-up payment holds."""
-    payment = _payment(payment_id)
+    payment = portal_payment(payment_id)
     if payment is None:
         return error(404, "No such payment.")
     terminal = payments().release(payment, by=f"user {g.user.user_id}")

@@ -11,7 +11,7 @@ from flask import current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from bizproc_app.extensions import db
-from bizproc_app.models import Portal, RefundGrant
+from bizproc_app.models import Payment, Portal, RefundGrant, find_payment
 from bizproc_app.web import error
 
 TOKEN_SECONDS = 4 * 3600  # a shift at the till; reopening the tab issues a new one
@@ -74,3 +74,9 @@ def frame_api(*, admin: bool = False) -> Callable[[Callable[..., Any]], Callable
         return wrapped
 
     return decorate
+
+
+def portal_payment(payment_id: str) -> Payment | None:
+    """The payment with this id if it belongs to the frame's portal (else None: a 404)."""
+    payment = find_payment(db.session, payment_id)
+    return payment if payment is not None and payment.portal_id == g.portal.id else None

@@ -78,6 +78,11 @@ class ReportInput:
     # Under which key people told are recorded in done["notify"] (default: the status).
     notify_key: str = ""
 
+    @property
+    def told_as(self) -> str:
+        """The done["notify"] key of the people told this time."""
+        return self.notify_key or self.status
+
 
 class ReportIncomplete(Exception):
     """Some commands did not land; `done` holds what did: persist it, then retry."""
@@ -207,7 +212,7 @@ def _notify_commands(inp: ReportInput, done: Mapping[str, Any]) -> Commands:
     )
     if not wanted:
         return {}
-    told = set(done.get("notify", {}).get(inp.notify_key or inp.status, ()))
+    told = set(done.get("notify", {}).get(inp.told_as, ()))
     message = inp.notify_message or f"Card {inp.kind} {inp.status}: {_money(inp)}"
     tag = f"pos-{inp.payment_id}"
     return {
@@ -293,7 +298,7 @@ def _record_one(
             done[target] = int(ours[0]["ID"])
         uncertain.discard(target)
     elif name.startswith("notify_"):
-        told = done.setdefault("notify", {}).setdefault(inp.notify_key or inp.status, [])
+        told = done.setdefault("notify", {}).setdefault(inp.told_as, [])
         uid = int(name.removeprefix("notify_"))
         if uid not in told:
             told.append(uid)

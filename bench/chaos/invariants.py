@@ -108,11 +108,12 @@ def check(facts: dict[str, Any], robots: list[Planned], ui: dict[int, str]) -> d
             v["PIN pad shared"].append(f"{pid}: Linkly answered PINPAD BUSY")
 
     # 2b. No invoice paid twice: at most one approved purchase per invoice that is not refunded.
+    refunded = {p["original_id"] for p in payments.values()
+                if p["kind"] == "refund" and p["state"] == "approved"}  # fmt: skip
     kept = Counter(
         p["invoice_id"] for pid, p in payments.items()
         if p["kind"] == "purchase" and p["state"] == "approved" and p["invoice_id"]
-        and pid not in {q["original_id"] for q in payments.values()
-                        if q["kind"] == "refund" and q["state"] == "approved"}
+        and pid not in refunded
     )  # fmt: skip
     for invoice_id, n in kept.items():
         if n > 1:
@@ -122,8 +123,6 @@ def check(facts: dict[str, Any], robots: list[Planned], ui: dict[int, str]) -> d
     crm = facts["crm"]
     invoices = {i["id"]: i for i in crm["invoices"]}
     paid = Counter(p["entityId"] for p in crm["payments"] if p.get("paid") == "Y")
-    refunded = {p["original_id"] for p in payments.values()
-                if p["kind"] == "refund" and p["state"] == "approved"}  # fmt: skip
     for pid, p in payments.items():
         if p["state"] not in FINAL or p["report_state"] != "done":
             continue

@@ -55,6 +55,9 @@ def purge_idle_secrets(session: Session, portal_id: int) -> int:
     return kept
 
 
+ADMINS_ONLY = "only a portal administrator may install, re-install or update the app"
+
+
 class LifecycleRejected(Exception):
     """The call could not be verified; nothing was stored."""
 
@@ -93,6 +96,8 @@ class Lifecycle:
     box: SecretBox
     oauth: OAuthClient
     make_client: Callable[[Portal], BitrixClient]
+    # Whether the presented token's user administers the portal: (member_id, endpoint, token).
+    presenter_is_admin: Callable[[str, str, str], bool]
     # Outside development a portal's domain must resolve to public addresses only.
     public_host: Callable[[str], bool] = resolves_publicly
 
@@ -162,6 +167,7 @@ class Lifecycle:
             raise LifecycleRejected("the portal's domain does not resolve to public addresses", 400)
         if not auth.application_token:
             raise LifecycleRejected("application_token is missing", 400)
+        self._require_admin(auth, endpoint)
         portal = find_portal(self.session, auth.member_id) or Portal(member_id=auth.member_id)
         portal.domain, portal.client_endpoint = domain, endpoint
         portal.set_tokens(self.box, access=auth.access_token, refresh=auth.refresh_token)
@@ -178,6 +184,18 @@ class Lifecycle:
         )
         self.session.commit()
         return portal
+
+    def _require_admin(self, auth: PortalAuth, endpoint: str) -> None:
+        """Every user's browser receives a token our app.info accepts: only an admin's may
+        install, re-install or update (user.admin asked with the token presented)."""
+        try:
+            admin = self.presenter_is_admin(auth.member_id, endpoint, auth.access_token)
+        except BitrixUnavailable as exc:
+            raise LifecycleRejected("Bitrix24 could not be reached to verify", 503) from exc
+        except (BitrixError, OAuthError) as exc:
+            raise LifecycleRejected(f"user.admin refused the access token ({exc.code})") from exc
+        if not admin:
+            raise LifecycleRejected(ADMINS_ONLY, 403)
 
     def _register(self, portal: Portal) -> None:
         started = time.monotonic()

@@ -6,21 +6,12 @@ import json
 import logging
 import secrets as token_secrets
 
-import requests
 from flask import Blueprint, current_app, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 
+from bizproc_app.acting_user import identify, presented_token, user_client
 from bizproc_app.assets import AssetsMissing, entry
-from bizproc_app.bitrix import (
-    BitrixClient,
-    BitrixError,
-    LeakyBucket,
-    MemoryTokenStore,
-    OAuthClient,
-    PortalTokens,
-    TokenRefresher,
-)
-from bizproc_app.clients import bitrix_settings
+from bizproc_app.bitrix import BitrixError
 from bizproc_app.extensions import db, redis_conn, secrets
 from bizproc_app.frame import FrameUser, issue
 from bizproc_app.portals import application_token_matches, find_portal
@@ -35,25 +26,16 @@ INVOICE_PLACEMENTS = ("CRM_SMART_INVOICE_DETAIL_TAB", "CRM_SMART_INVOICE_DETAIL_
 
 def _who(portal, access: str, refresh: str) -> FrameUser:  # type: ignore[no-untyped-def]
     """Ask the portal (its stored endpoint, the user's own token) who this is."""
-    settings = bitrix_settings(current_app.config["APP_CONFIG"])
-    store = MemoryTokenStore({portal.member_id: PortalTokens(access, refresh, 0)})
-    http = requests.Session()
-    client = BitrixClient(
-        settings,
+    client = user_client(
+        current_app.config["APP_CONFIG"],
         member_id=portal.member_id,
         client_endpoint=portal.client_endpoint,
-        token_store=store,
-        refresher=TokenRefresher(OAuthClient(settings, session=http), store, redis_conn.client),
-        bucket=LeakyBucket(redis_conn.client),
-        session=http,
+        store=presented_token(portal.member_id, access, refresh),
+        redis_client=redis_conn.client,
+        lock_name=f"frame:{token_secrets.token_hex(8)}",
     )
-    found = client.batch({"me": ("user.current", {}), "admin": ("user.admin", {})})
-    if found.errors or not isinstance(found.results.get("me"), dict):
-        raise BitrixError("USER_UNKNOWN", "user.current failed")
-    me = found.results["me"]
-    name = " ".join(str(me.get(k) or "") for k in ("NAME", "LAST_NAME")).strip()
-    admin = found.results.get("admin") in (True, 1, "1", "Y", "true")
-    return FrameUser(portal.id, int(me["ID"]), name or f"User {me['ID']}", admin)
+    user_id, name, admin = identify(client)
+    return FrameUser(portal.id, user_id, name, admin)
 
 
 @bp.post("/placement")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
+from bizproc_app.acting_user import is_admin, presented_token, user_client
 from bizproc_app.bitrix import BitrixClient
 from bizproc_app.clients import bitrix_client, linkly_client, oauth_client
 from bizproc_app.extensions import db, redis_conn, secrets
@@ -28,7 +29,21 @@ def bitrix_client_for(portal: Portal) -> BitrixClient:
 def lifecycle() -> Lifecycle:
     """The install / update / uninstall service."""
     cfg = current_app.config["APP_CONFIG"]
-    return Lifecycle(cfg, db.session, secrets.box, oauth_client(cfg), bitrix_client_for)
+
+    def presenter_is_admin(member_id: str, endpoint: str, access_token: str) -> bool:
+        client = user_client(
+            cfg,
+            member_id=member_id,
+            client_endpoint=endpoint,
+            store=presented_token(member_id, access_token),
+            redis_client=redis_conn.client,
+            lock_name=f"install:{member_id}",
+        )
+        return is_admin(client)
+
+    return Lifecycle(
+        cfg, db.session, secrets.box, oauth_client(cfg), bitrix_client_for, presenter_is_admin
+    )
 
 
 def linkly() -> LinklyClient:

@@ -140,12 +140,15 @@ def make_control(portal: Portal) -> Blueprint:
         bp,
         "/app/update",
         ["POST"],
-        "new version {version?}: new application_token, registrations wiped, ONAPPUPDATE sent",
+        "new version {version?, user_id=1}: new application_token, registrations wiped, "
+        "ONAPPUPDATE sent with that user's tokens",
     )
     def app_update() -> Response:
         """ONAPPUPDATE."""
-        v = body().get("version")
-        return json_response(lifecycle.app_update(portal, to_int(v) if v is not None else None))
+        b = body()
+        v, uid = b.get("version"), to_int(b.get("user_id"), 1) or 1
+        version = to_int(v) if v is not None else None
+        return json_response(lifecycle.app_update(portal, version, uid))
 
     @route(bp, "/app/uninstall", ["POST"], "ONAPPUNINSTALL {clean=true} then the app is removed")
     def app_uninstall() -> Response:

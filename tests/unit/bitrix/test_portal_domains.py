@@ -72,7 +72,15 @@ def test_an_install_whose_domain_resolves_internally_is_refused_before_anything_
 
     cfg = Config(APP_ENV="testing", BITRIX_CLIENT_ID="local.app", BITRIX_ALLOW_HTTP=False)
     box = None  # never reached: nothing is decrypted or stored
-    lifecycle = Lifecycle(cfg, Session(), box, _OAuth(), lambda _: None, lambda host: False)  # type: ignore[arg-type]
+    lifecycle = Lifecycle(
+        cfg,
+        Session(),  # type: ignore[arg-type]
+        box,  # type: ignore[arg-type]
+        _OAuth(),  # type: ignore[arg-type]
+        make_client=lambda _: None,  # type: ignore[arg-type,return-value]
+        presenter_is_admin=lambda *_: True,  # the domain is refused before this is asked
+        public_host=lambda host: False,
+    )
     auth = PortalAuth("m1", "portal.example.com", "access", "refresh", 3600, "app-token")
     with pytest.raises(LifecycleRejected, match="public addresses"):
         lifecycle.install(auth)

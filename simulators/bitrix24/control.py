@@ -199,6 +199,31 @@ def make_control(portal: Portal) -> Blueprint:
             portal.faults.__init__()  # type: ignore[misc]
         return json_response(portal.faults.to_dict())
 
+    @route(
+        bp,
+        "/permissions",
+        ["GET", "PUT", "DELETE"],
+        "per-user CRM rights: PUT {user_id, entityTypeId, read|add|write|delete: all|own|none}; "
+        "DELETE gives everyone everything again",
+    )
+    def permissions() -> Response:
+        """Read, set or reset the CRM permissions."""
+        with portal.lock:
+            if request.method == "DELETE":
+                portal.perms.reset()
+            elif request.method == "PUT":
+                b = body()
+                uid, type_id = to_int(b.pop("user_id", None)), to_int(b.pop("entityTypeId", None))
+                if uid is None or type_id not in (2, 31):
+                    return json_response({"error": "need user_id and entityTypeId 2 or 31"}, 400)
+                try:
+                    return json_response(portal.perms.set(uid, type_id, b))
+                except ValueError as exc:
+                    return json_response({"error": str(exc)}, 400)
+            return json_response(
+                {str(u): {str(t): r for t, r in by.items()} for u, by in portal.perms.rules.items()}
+            )
+
     @route(bp, "/ratelimit/reset", ["POST"], "empty the leaky buckets and operating-time counters")
     def rl_reset() -> Response:
         """Reset limits."""

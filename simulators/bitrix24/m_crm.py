@@ -87,16 +87,24 @@ def deal_or_fail(portal: Portal, params: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
+def legacy_allowed(portal: Portal, caller: Caller, action: str, item: Any) -> Any:
+    """crm.deal.* refuse with an empty code: {"error": "", "error_description": "Access denied"}."""
+    if not portal.perms.allows(caller, action, DEAL, item):
+        raise ApiError("", "Access denied", 400)
+    return item
+
+
 @method("crm.deal.get", "crm")
 def deal_get(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     """One deal."""
-    return legacy(portal, deal_or_fail(portal, params))
+    return legacy(portal, legacy_allowed(portal, caller, "read", deal_or_fail(portal, params)))
 
 
 @method("crm.deal.add", "crm")
 def deal_add(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     """Create a deal; returns its id."""
     raw = upper_keys(params).get("FIELDS", {})
+    legacy_allowed(portal, caller, "add", None)
     fields = fields_from_legacy(portal, raw)
     if isinstance(raw, dict) and "CATEGORY_ID" in {k.upper() for k in raw}:
         fields["categoryId"] = next(v for k, v in raw.items() if k.upper() == "CATEGORY_ID")
@@ -112,7 +120,7 @@ def deal_add(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
 @method("crm.deal.update", "crm")
 def deal_update(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     """Update a deal (a STAGE_ID change runs the stage's robots)."""
-    item = deal_or_fail(portal, params)
+    item = legacy_allowed(portal, caller, "write", deal_or_fail(portal, params))
     fields = fields_from_legacy(portal, upper_keys(params).get("FIELDS"))
     stage = fields.pop("stageId", None)
     portal.crm.set_fields(item, {**fields, "updatedBy": caller.user_id})
@@ -126,7 +134,7 @@ def deal_update(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
 @method("crm.deal.delete", "crm")
 def deal_delete(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     """Delete a deal (its workflows end)."""
-    item = deal_or_fail(portal, params)
+    item = legacy_allowed(portal, caller, "delete", deal_or_fail(portal, params))
     del portal.crm.items[DEAL][item["id"]]
     portal.engine.on_deleted(DEAL, item["id"])
     portal.item_event(DEAL, item["id"], "DELETE", caller.user_id)
@@ -137,7 +145,11 @@ def deal_delete(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
 def deal_list(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     """Deals with filter/order/select/start; a bare array."""
     up = upper_keys(params)
-    rows = [legacy(portal, i) for i in portal.crm.items[DEAL].values()]
+    rows = [
+        legacy(portal, i)
+        for i in portal.crm.items[DEAL].values()
+        if portal.perms.allows(caller, "read", DEAL, i)
+    ]
     flt = (
         {str(k).upper(): v for k, v in (up.get("FILTER") or {}).items()}
         if isinstance(up.get("FILTER"), dict)

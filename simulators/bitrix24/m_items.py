@@ -87,6 +87,7 @@ def recalc(portal: Portal, item: dict[str, Any]) -> None:
 def item_add(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     """Create an item; its first stage's robots run."""
     type_id = type_of(params)
+    portal.perms.check(caller, "add", type_id, None)
     fields = check_fields(portal, type_id, params.get("fields"), None)
     item = portal.crm.add(type_id, fields, caller.user_id)
     portal.run_stage(type_id, item["id"], item["stageId"], caller.user_id)
@@ -98,7 +99,9 @@ def item_add(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
 def item_get(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     """One item."""
     type_id = type_of(params)
-    return {"item": portal.crm.view(item_or_fail(portal, type_id, params.get("id")))}
+    item = item_or_fail(portal, type_id, params.get("id"))
+    portal.perms.check(caller, "read", type_id, item)
+    return {"item": portal.crm.view(item)}
 
 
 @method("crm.item.update", "crm")
@@ -106,6 +109,7 @@ def item_update(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     """Update an item; a stage change runs that stage's robots."""
     type_id = type_of(params)
     item = item_or_fail(portal, type_id, params.get("id"))
+    portal.perms.check(caller, "write", type_id, item)
     fields = check_fields(portal, type_id, params.get("fields"), item)
     stage = fields.pop("stageId", None)
     portal.crm.set_fields(item, {**fields, "updatedBy": caller.user_id})
@@ -122,6 +126,7 @@ def item_delete(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     """Delete an item."""
     type_id = type_of(params)
     item = item_or_fail(portal, type_id, params.get("id"))
+    portal.perms.check(caller, "delete", type_id, item)
     del portal.crm.items[type_id][item["id"]]
     portal.engine.on_deleted(type_id, item["id"])
     portal.item_event(type_id, item["id"], "DELETE", caller.user_id)
@@ -132,7 +137,8 @@ def item_delete(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
 def item_list(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     """Items with filter/order/select/start; wrapped in result.items."""
     type_id = type_of(params)
-    rows = [portal.crm.view(i) for i in portal.crm.items[type_id].values()]
+    items = portal.crm.items[type_id].values()
+    rows = [portal.crm.view(i) for i in items if portal.perms.allows(caller, "read", type_id, i)]
     known = set(portal.crm.view(portal.crm.blank(type_id, 0, 1)))
     flt = params.get("filter") or {}
     if isinstance(flt, dict):

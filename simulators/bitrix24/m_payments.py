@@ -29,8 +29,10 @@ PUBLIC = (
 )
 
 
-def owner(portal: Portal, otype: Any, oid: Any) -> tuple[str, dict[str, Any]]:
-    """Resolve ownerType/ownerId to an item."""
+def owner(
+    portal: Portal, caller: Caller, action: str, otype: Any, oid: Any
+) -> tuple[str, dict[str, Any]]:
+    """Resolve ownerType/ownerId to an item the caller may read or change."""
     if otype in (None, "") or oid in (None, ""):
         raise ApiError(100, "Required parameters ownerType and ownerId are missing", 400)
     abbr = str(otype).upper()
@@ -39,6 +41,7 @@ def owner(portal: Portal, otype: Any, oid: Any) -> tuple[str, dict[str, Any]]:
     item = portal.crm.get(OWNER.get(abbr, -1), oid)
     if item is None:
         raise ApiError("OWNER_NOT_FOUND", "Owner was not found", 400)
+    portal.perms.check(caller, action, OWNER[abbr], item)
     return abbr, item
 
 
@@ -76,7 +79,7 @@ def make_row(portal: Portal, abbr: str, oid: int, f: dict[str, Any]) -> dict[str
 @method("crm.item.productrow.set", "crm")
 def productrow_set(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     """Replace an owner's rows."""
-    abbr, item = owner(portal, params.get("ownerType"), params.get("ownerId"))
+    abbr, item = owner(portal, caller, "write", params.get("ownerType"), params.get("ownerId"))
     rows_in = params.get("productRows") or []
     if isinstance(rows_in, dict):
         rows_in = list(rows_in.values())
@@ -90,7 +93,7 @@ def productrow_set(portal: Portal, caller: Caller, params: dict[str, Any]) -> An
 def productrow_add(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     """Add one row."""
     f = params.get("fields") or {}
-    abbr, item = owner(portal, f.get("ownerType"), f.get("ownerId"))
+    abbr, item = owner(portal, caller, "write", f.get("ownerType"), f.get("ownerId"))
     row = make_row(portal, abbr, item["id"], f)
     portal.rows.setdefault((abbr, item["id"]), []).append(row)
     recalc(portal, item)
@@ -105,14 +108,14 @@ def productrow_list(portal: Portal, caller: Caller, params: dict[str, Any]) -> A
         raise ApiError(100, "Required parameter filter is missing", 400)
     otype = flt.get("=ownerType", flt.get("ownerType"))
     oid = flt.get("=ownerId", flt.get("ownerId"))
-    abbr, item = owner(portal, otype, oid)
+    abbr, item = owner(portal, caller, "read", otype, oid)
     return {"productRows": list(portal.rows.get((abbr, item["id"]), []))}
 
 
 @method("crm.item.productrow.getAvailableForPayment", "crm")
 def productrow_available(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     """Rows not yet fully attached to payments."""
-    abbr, item = owner(portal, params.get("ownerType"), params.get("ownerId"))
+    abbr, item = owner(portal, caller, "read", params.get("ownerType"), params.get("ownerId"))
     used = {p["rowId"] for pay in portal.payments.values() for p in pay["_products"]}
     return {
         "productRows": [r for r in portal.rows.get((abbr, item["id"]), []) if r["id"] not in used]
@@ -124,14 +127,15 @@ def pay_view(p: dict[str, Any]) -> dict[str, Any]:
     return {k: p[k] for k in PUBLIC}
 
 
-def payment(portal: Portal, params: dict[str, Any]) -> dict[str, Any]:
-    """The payment named by id, or the numeric errors."""
+def payment(portal: Portal, caller: Caller, action: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The payment named by id if the caller may `action` its document, or the numeric errors."""
     pid = to_int(params.get("id"))
     if pid is None:
         raise ApiError(100, 'Required parameter "id" is missing', 400)
     p = portal.payments.get(pid)
     if p is None:
         raise ApiError(0, "Payment not found", 400)
+    portal.perms.check_payment(caller, action, p["_type"], portal.crm.get(p["_type"], p["_entity"]))
     return p
 
 
@@ -146,6 +150,7 @@ def payment_add(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     item = portal.crm.get(t, eid)
     if item is None:
         raise ApiError(0, "Entity not found", 400)
+    portal.perms.check_payment(caller, "write", t, item)
     if (t, eid) not in portal.orders:
         portal.orders[(t, eid)] = portal.next_id("order", 3650)
     order = portal.orders[(t, eid)]
@@ -175,6 +180,8 @@ def payment_list(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     t, eid = to_int(params.get("entityTypeId")), to_int(params.get("entityId"))
     if t is None or eid is None:
         raise ApiError(100, "Required parameters entityTypeId and entityId are missing", 400)
+    if t in (DEAL, INVOICE):
+        portal.perms.check_payment(caller, "read", t, portal.crm.get(t, eid))
     rows = [pay_view(p) for p in portal.payments.values() if (p["_type"], p["_entity"]) == (t, eid)]
     rows = apply_filter(rows, params.get("filter") or {})
     return apply_order(rows, params.get("order"), "id")
@@ -183,7 +190,7 @@ def payment_list(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
 @method("crm.item.payment.get", "crm")
 def payment_get(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     """One payment."""
-    return pay_view(payment(portal, params))
+    return pay_view(payment(portal, caller, "read", params))
 
 
 def _set_paid(portal: Portal, p: dict[str, Any], paid: bool, user_id: int) -> None:
@@ -196,7 +203,7 @@ def _set_paid(portal: Portal, p: dict[str, Any], paid: bool, user_id: int) -> No
 @method("crm.item.payment.update", "crm")
 def payment_update(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     """Only `paid` and `paySystemId` can change."""
-    p = payment(portal, params)
+    p = payment(portal, caller, "write", params)
     fields = params.get("fields")
     if not isinstance(fields, dict):
         raise ApiError(100, 'Required parameter "fields" is missing', 400)
@@ -213,28 +220,28 @@ def payment_update(portal: Portal, caller: Caller, params: dict[str, Any]) -> An
 @method("crm.item.payment.pay", "crm")
 def payment_pay(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     """Mark paid."""
-    _set_paid(portal, payment(portal, params), True, caller.user_id)
+    _set_paid(portal, payment(portal, caller, "write", params), True, caller.user_id)
     return True
 
 
 @method("crm.item.payment.unpay", "crm")
 def payment_unpay(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     """Mark unpaid."""
-    _set_paid(portal, payment(portal, params), False, caller.user_id)
+    _set_paid(portal, payment(portal, caller, "write", params), False, caller.user_id)
     return True
 
 
 @method("crm.item.payment.delete", "crm")
 def payment_delete(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     """Delete a payment."""
-    del portal.payments[payment(portal, params)["id"]]
+    del portal.payments[payment(portal, caller, "write", params)["id"]]
     return True
 
 
 @method("crm.item.payment.product.add", "crm")
 def payment_product_add(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     """Attach a product row to a payment; the sum follows the attached rows [?]."""
-    p = payment(portal, {"id": params.get("paymentId")})
+    p = payment(portal, caller, "write", {"id": params.get("paymentId")})
     row_id, qty = to_int(params.get("rowId")), float(params.get("quantity") or 0)
     rows = [r for rs in portal.rows.values() for r in rs if r["id"] == row_id]
     if not rows:
@@ -257,4 +264,4 @@ def payment_product_add(portal: Portal, caller: Caller, params: dict[str, Any]) 
 @method("crm.item.payment.product.list", "crm")
 def payment_product_list(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     """Products attached to a payment."""
-    return list(payment(portal, {"id": params.get("paymentId")})["_products"])
+    return list(payment(portal, caller, "read", {"id": params.get("paymentId")})["_products"])

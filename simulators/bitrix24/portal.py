@@ -12,6 +12,7 @@ from .crm import DEAL, Crm
 from .engine import Engine, Step
 from .limits import Faults, LeakyBucket, OperatingTime
 from .outbound import Outbound
+from .perms import CrmPermissions
 from .util import ApiError, Clock, hex_id
 
 
@@ -28,6 +29,7 @@ class Portal:
         self.tokens = TokenStore(cfg, self.clock)
         self.app = AppState(cfg.installed, cfg.app_version)
         self.crm = Crm(self.clock, cfg.invoice_category_id)
+        self.perms = CrmPermissions()
         self.activities: dict[str, dict[str, Any]] = {}
         self.placements: list[dict[str, Any]] = []
         self.bindings: list[dict[str, Any]] = []

@@ -12,14 +12,15 @@ from sqlalchemy import select
 
 from bizproc_app.bitrix import BitrixError
 from bizproc_app.extensions import db
-from bizproc_app.frame import frame_api, portal_payment
+from bizproc_app.frame import Entity, admin_now, as_user, frame_api, may_refund, portal_payment
 from bizproc_app.linkly import Key, LinklyError
 from bizproc_app.models import MAX_ID, Payment, PaymentState, Terminal
 from bizproc_app.payments import crm as crm_reads
 from bizproc_app.payments import presenter, screen_crm
+from bizproc_app.payments.crm import DocumentDenied
 from bizproc_app.payments.service import PaymentRefused, PaymentRequest
 from bizproc_app.schemas import Amount
-from bizproc_app.services import bitrix_client_for, payments
+from bizproc_app.services import payments
 from bizproc_app.terminals import usable_terminals
 from bizproc_app.web import error, invalid_fields, json_body
 
@@ -56,14 +57,30 @@ class RefundForm(Schema):
 
 
 NOT_YOURS = "Only who started this payment, the users of its terminal and admins may do this."
+NOT_ALLOWED = "Bitrix24 does not let you see or change this deal or invoice."
+OTHER_CARD = "This screen belongs to another deal or invoice: open the payment screen on that card."
 
 
 def _may_act(payment: Payment) -> bool:
-    """Cancel and keys: admins, the user who started it, and users of its terminal."""
-    if g.user.admin or payment.requested_by == g.user.user_id:
+    """Cancel and keys: the user who started it, users of its terminal, and admins."""
+    if payment.requested_by == g.user.user_id:
         return True
     terminal = db.session.get(Terminal, payment.terminal_id)
-    return terminal is not None and terminal.serves(g.user.user_id)
+    return (terminal is not None and terminal.serves(g.user.user_id)) or admin_now()
+
+
+def _on_card(kind: str, entity_id: int) -> bool:
+    """Whether the frame was opened on this very card."""
+    return g.user.entity == Entity(kind, entity_id)
+
+
+def _card_payment(payment_id: str) -> Payment | None:
+    """A payment of the frame's portal made on the frame's card (else None: a 404)."""
+    payment = portal_payment(payment_id)
+    card: Entity | None = g.user.entity
+    if payment is None or card is None:
+        return None
+    return payment if card.holds(deal_id=payment.deal_id, invoice_id=payment.invoice_id) else None
 
 
 bp.register_error_handler(ValidationError, invalid_fields)
@@ -72,6 +89,11 @@ bp.register_error_handler(ValidationError, invalid_fields)
 @bp.errorhandler(LookupError)
 def _not_found(exc: LookupError) -> ResponseReturnValue:
     return error(404, str(exc) or "Not found in Bitrix24.")
+
+
+@bp.errorhandler(DocumentDenied)
+def _not_allowed(exc: DocumentDenied) -> ResponseReturnValue:
+    return error(403, NOT_ALLOWED)
 
 
 @bp.errorhandler(BitrixError)
@@ -129,7 +151,9 @@ def _document(deal: dict[str, Any] | None, invoices: list[dict], orders: list[di
 @frame_api()
 def deal(deal_id: int) -> ResponseReturnValue:
     """The deal, its smart invoices, its order payments, and our payments."""
-    found = screen_crm.read_deal(bitrix_client_for(g.portal), deal_id)
+    if not _on_card("deal", deal_id):
+        return error(403, OTHER_CARD)
+    found = screen_crm.read_deal(as_user(), deal_id)
     return jsonify(_document(found["deal"], found["invoices"], found["orders"]))
 
 
@@ -137,7 +161,9 @@ def deal(deal_id: int) -> ResponseReturnValue:
 @frame_api()
 def invoice(invoice_id: int) -> ResponseReturnValue:
     """One smart invoice (opened from its own card), with its deal."""
-    found = screen_crm.read_invoice(bitrix_client_for(g.portal), invoice_id)
+    if not _on_card("invoice", invoice_id):
+        return error(403, OTHER_CARD)
+    found = screen_crm.read_invoice(as_user(), invoice_id)
     return jsonify(_document(found["deal"], found["invoices"], []))
 
 
@@ -146,10 +172,10 @@ def invoice(invoice_id: int) -> ResponseReturnValue:
 def add_invoice(deal_id: int) -> ResponseReturnValue:
     """Add Invoice: a smart invoice bound to the deal with one product row."""
     form = json_body(InvoiceForm())
-    client = bitrix_client_for(g.portal)
+    if not _on_card("deal", deal_id):
+        return error(403, OTHER_CARD)
+    client = as_user()
     found = screen_crm.read_deal(client, deal_id)
-    if found["deal"] is None:
-        return error(404, "No such deal.")
     made = screen_crm.add_invoice(client, found["deal"], form["title"], form["amount"])
     return jsonify(
         {"invoice": {**made, "status": "unpaid", "payment": None, "refundable": None}}
@@ -186,13 +212,23 @@ def start_payment() -> ResponseReturnValue:
         or not (0 < int(str(target_id)) <= MAX_ID)
     ):
         return error(400, "Choose an invoice.", {"target": ["Unknown invoice or payment."]})
+    card: Entity | None = g.user.entity
+    if card is None:
+        return error(403, OTHER_CARD)
+    client = as_user()
+    if kind == "order_payment" and (
+        card.kind != "deal" or int(str(target_id)) not in screen_crm.order_ids(client, card.id)
+    ):
+        return error(403, OTHER_CARD)
     crm = crm_reads.read_context(
-        bitrix_client_for(g.portal),
+        client,
         event_token=None,
-        deal_id=None,
+        deal_id=card.id if kind == "order_payment" else None,
         invoice_id=int(target_id) if kind == "invoice" else None,
         order_payment_id=int(target_id) if kind == "order_payment" else None,
     )
+    if kind == "invoice" and not card.holds(deal_id=crm.deal_id, invoice_id=crm.invoice_id):
+        return error(403, OTHER_CARD)
     try:
         payment = payments().start(
             PaymentRequest(
@@ -200,7 +236,7 @@ def start_payment() -> ResponseReturnValue:
                 kind="purchase",
                 source="ui",
                 user_id=g.user.user_id,
-                user_is_admin=g.user.admin,
+                user_is_admin=admin_now(),
                 terminal_ref=str(form["terminal_id"]),
                 crm=crm,
                 invoice_id=crm.invoice_id,
@@ -216,7 +252,7 @@ def start_payment() -> ResponseReturnValue:
 @frame_api()
 def get_payment(payment_id: str) -> ResponseReturnValue:
     """One payment, for the live panel."""
-    payment = portal_payment(payment_id)
+    payment = _card_payment(payment_id)
     if payment is None:
         return error(404, "No such payment.")
     return jsonify({"payment": presenter.payment_view(db.session, payment)})
@@ -226,7 +262,7 @@ def get_payment(payment_id: str) -> ResponseReturnValue:
 @frame_api()
 def cancel(payment_id: str) -> ResponseReturnValue:
     """Cancel: drop a queued payment, or press Cancel on the PIN pad when it allows it."""
-    payment = portal_payment(payment_id)
+    payment = _card_payment(payment_id)
     if payment is None:
         return error(404, "No such payment.")
     if not _may_act(payment):
@@ -245,7 +281,7 @@ def cancel(payment_id: str) -> ResponseReturnValue:
 def press(payment_id: str) -> ResponseReturnValue:
     """Yes / No / OK (with data) on the PIN pad's current prompt."""
     form = json_body(KeyForm())
-    payment = portal_payment(payment_id)
+    payment = _card_payment(payment_id)
     if payment is None:
         return error(404, "No such payment.")
     if not _may_act(payment):
@@ -266,10 +302,10 @@ def press(payment_id: str) -> ResponseReturnValue:
 def refund(payment_id: str) -> ResponseReturnValue:
     """Refund an approved payment, fully or in part (refund rights needed)."""
     form = json_body(RefundForm())
-    original = portal_payment(payment_id)
+    original = _card_payment(payment_id)
     if original is None:
         return error(404, "No such payment.")
-    if not g.user.can_refund():
+    if not may_refund():
         return error(403, "Refunds need refund rights: ask an administrator.")
     try:
         made = payments().start(

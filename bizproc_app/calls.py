@@ -174,6 +174,7 @@ def start(
         order_payment_id=_int(props.get("order_payment_id")),
         original_payment_id=props.get("payment_id") or None,
         handler_call_id=call.id,
+        workflow_id=call.workflow_id,
         event_token=call.event_token,
         timeout_seconds=call.timeout_duration,
         received_at=call.created_at,

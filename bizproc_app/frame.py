@@ -1,7 +1,8 @@
-"""Frame sessions: who opened our page inside Bitrix24, carried by a short-lived signed token."""
+"""Frame sessions: who opened our page inside Bitrix24, on which card, acting with whose token."""
 
 from __future__ import annotations
 
+import secrets as token_secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -10,11 +11,29 @@ from typing import Any
 from flask import current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from bizproc_app.extensions import db
+from bizproc_app.acting_user import is_admin, user_client
+from bizproc_app.bitrix import AuthError, BitrixClient, BitrixError, OAuthError, PortalTokens
+from bizproc_app.extensions import db, redis_conn, secrets
+from bizproc_app.frame_tokens import FrameTokens, SessionEnded
 from bizproc_app.models import Payment, Portal, RefundGrant, find_payment
 from bizproc_app.web import error
 
 TOKEN_SECONDS = 4 * 3600  # a shift at the till; reopening the tab issues a new one
+ADMIN_RECHECK_SECONDS = 300  # an admin whose right is taken away keeps it at most this long
+SESSION_ENDED = "Your session has expired: reopen the tab."
+ADMINS_ONLY = "Only portal administrators may do this."
+
+
+@dataclass(frozen=True)
+class Entity:
+    """The CRM card (deal or smart invoice) a payment screen was opened on."""
+
+    kind: str  # deal | invoice
+    id: int
+
+    def holds(self, *, deal_id: int | None, invoice_id: int | None) -> bool:
+        """Whether a document with these ids is this card or, for a deal, belongs to it."""
+        return (deal_id if self.kind == "deal" else invoice_id) == self.id
 
 
 @dataclass(frozen=True)
@@ -24,11 +43,9 @@ class FrameUser:
     portal_id: int
     user_id: int
     name: str
-    admin: bool
-
-    def can_refund(self) -> bool:
-        """Admins, and users an admin granted refunds to."""
-        return self.admin or db.session.get(RefundGrant, (self.portal_id, self.user_id)) is not None
+    admin: bool  # as user.admin said when the frame opened; admin_now() asks again
+    session: str = ""  # names the user's own Bitrix24 tokens, kept while the frame lives
+    entity: Entity | None = None
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -36,21 +53,79 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def issue(user: FrameUser) -> str:
-    """A signed token naming the portal and the user (no secret inside)."""
-    return _serializer().dumps([user.portal_id, user.user_id, user.name, user.admin])
+    """A signed token naming the portal, the user, the session and the card (no secret)."""
+    card = [user.entity.kind, user.entity.id] if user.entity else ["", 0]
+    return _serializer().dumps(
+        [user.portal_id, user.user_id, user.name, user.admin, user.session, *card]
+    )
 
 
 def read(token: str) -> FrameUser | None:
     """The user of a valid, unexpired token; None otherwise."""
     try:
-        portal_id, user_id, name, admin = _serializer().loads(token, max_age=TOKEN_SECONDS)
+        loaded = _serializer().loads(token, max_age=TOKEN_SECONDS)
+        portal_id, user_id, name, admin, session, kind, entity_id = loaded
+        entity = Entity(str(kind), int(entity_id)) if kind in ("deal", "invoice") else None
+        return FrameUser(int(portal_id), int(user_id), str(name), bool(admin), str(session), entity)
     except (BadSignature, SignatureExpired, ValueError, TypeError):
         return None
-    return FrameUser(int(portal_id), int(user_id), str(name), bool(admin))
+
+
+def _tokens(session: str) -> FrameTokens:
+    return FrameTokens(redis_conn.client, secrets.box, session)
+
+
+def _admin_key(session: str) -> str:
+    return f"frame:{session}:admin-checked"
+
+
+def open_session(user: FrameUser, tokens: PortalTokens) -> tuple[FrameUser, str]:
+    """Keep the user's tokens for the frame's life; return the user with its session and token."""
+    session = token_secrets.token_urlsafe(24)
+    user = FrameUser(user.portal_id, user.user_id, user.name, user.admin, session, user.entity)
+    _tokens(session).keep(tokens, TOKEN_SECONDS)
+    if user.admin:  # user.admin was just asked
+        redis_conn.client.set(_admin_key(session), 1, ex=ADMIN_RECHECK_SECONDS)
+    return user, issue(user)
+
+
+def as_user() -> BitrixClient:
+    """A REST client acting as the frame's user: Bitrix24's own permissions decide."""
+    portal: Portal = g.portal
+    return user_client(
+        current_app.config["APP_CONFIG"],
+        member_id=portal.member_id,
+        client_endpoint=portal.client_endpoint,
+        store=_tokens(g.user.session),
+        redis_client=redis_conn.client,
+        lock_name=f"frame:{g.user.session}",
+    )
+
+
+def admin_now() -> bool:
+    """Whether the frame's user is an admin, asked again once ADMIN_RECHECK_SECONDS have passed."""
+    user: FrameUser = g.user
+    if not user.admin:
+        return False
+    if redis_conn.client.exists(_admin_key(user.session)):
+        return True
+    try:
+        confirmed = is_admin(as_user())
+    except (AuthError, OAuthError) as exc:  # the user's own token is dead
+        raise SessionEnded() from exc
+    if confirmed:
+        redis_conn.client.set(_admin_key(user.session), 1, ex=ADMIN_RECHECK_SECONDS)
+    return confirmed
+
+
+def may_refund() -> bool:
+    """Users an admin granted refunds to, and admins (asked again)."""
+    granted = db.session.get(RefundGrant, (g.user.portal_id, g.user.user_id)) is not None
+    return granted or admin_now()
 
 
 def frame_api(*, admin: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Require a frame token (and admin rights); sets g.user and g.portal."""
+    """Require a live frame session (and a confirmed admin); sets g.user and g.portal."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
@@ -62,14 +137,22 @@ def frame_api(*, admin: bool = False) -> Callable[[Callable[..., Any]], Callable
                 else None
             )
             if user is None:
-                return error(401, "Your session has expired: reopen the tab.")
+                return error(401, SESSION_ENDED)
             portal = db.session.get(Portal, user.portal_id)
             if portal is None or not portal.installed:
                 return error(401, "The app is not installed on this portal.")
-            if admin and not user.admin:
-                return error(403, "Only portal administrators may do this.")
+            if not user.session or not _tokens(user.session).exists():
+                return error(401, SESSION_ENDED)
             g.user, g.portal = user, portal
-            return view(*args, **kwargs)
+            try:
+                if admin and not admin_now():
+                    return error(403, ADMINS_ONLY)
+            except BitrixError as exc:
+                return error(502, f"Bitrix24 did not confirm your rights ({exc.code}); try again.")
+            try:
+                return view(*args, **kwargs)
+            except SessionEnded:
+                return error(401, SESSION_ENDED)
 
         return wrapped
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.types import JSON
@@ -67,6 +68,9 @@ class Portal(Base):
     # Bitrix24's leaky bucket: 2/s with a burst of 50, or 5/s and 250 on Enterprise plans.
     rate_limit: Mapped[float] = mapped_column(Float, default=2.0)
     rate_burst: Mapped[int] = mapped_column(Integer, default=50)
+    # Refund via POS from workflows: on by default (settings page), optionally capped per refund.
+    workflow_refunds: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    workflow_refund_limit_cents: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     terminals: Mapped[list[Terminal]] = relationship(back_populates="portal")

@@ -5,15 +5,20 @@ from __future__ import annotations
 import json
 import logging
 import secrets as token_secrets
+import time
+from dataclasses import replace
 
 from flask import Blueprint, current_app, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 
 from bizproc_app.acting_user import identify, presented_token, user_client
 from bizproc_app.assets import AssetsMissing, entry
-from bizproc_app.bitrix import BitrixError
+from bizproc_app.bitrix import BitrixClient, BitrixError, PortalTokens
 from bizproc_app.extensions import db, redis_conn, secrets
-from bizproc_app.frame import FrameUser, issue
+from bizproc_app.frame import Entity, FrameUser, open_session
+from bizproc_app.models import RefundGrant
+from bizproc_app.payments import screen_crm
+from bizproc_app.payments.crm import DocumentDenied
 from bizproc_app.portals import application_token_matches, find_portal
 from bizproc_app.web import error, frame_ancestors
 
@@ -24,7 +29,7 @@ DEAL_PLACEMENTS = ("CRM_DEAL_DETAIL_TAB", "CRM_DEAL_DETAIL_TOOLBAR")
 INVOICE_PLACEMENTS = ("CRM_SMART_INVOICE_DETAIL_TAB", "CRM_SMART_INVOICE_DETAIL_TOOLBAR")
 
 
-def _who(portal, access: str, refresh: str) -> FrameUser:  # type: ignore[no-untyped-def]
+def _who(portal, access: str, refresh: str) -> tuple[FrameUser, BitrixClient]:  # type: ignore[no-untyped-def]
     """Ask the portal (its stored endpoint, the user's own token) who this is."""
     client = user_client(
         current_app.config["APP_CONFIG"],
@@ -32,10 +37,10 @@ def _who(portal, access: str, refresh: str) -> FrameUser:  # type: ignore[no-unt
         client_endpoint=portal.client_endpoint,
         store=presented_token(portal.member_id, access, refresh),
         redis_client=redis_conn.client,
-        lock_name=f"frame:{token_secrets.token_hex(8)}",
+        lock_name=f"frame-open:{token_secrets.token_hex(8)}",
     )
     user_id, name, admin = identify(client)
-    return FrameUser(portal.id, user_id, name, admin)
+    return FrameUser(portal.id, user_id, name, admin), client
 
 
 @bp.post("/placement")
@@ -49,10 +54,16 @@ def placement() -> ResponseReturnValue:
     if not form.get("AUTH_ID"):
         return error(401, "the frame POST carries no AUTH_ID")
     try:
-        user = _who(portal, form["AUTH_ID"], form.get("REFRESH_ID", ""))
+        user, client = _who(portal, form["AUTH_ID"], form.get("REFRESH_ID", ""))
     except BitrixError as exc:
         log.info("placement: user.current refused (%s)", exc.code)
         return error(401, "Bitrix24 did not confirm who you are: reopen the tab.")
+    expires = form.get("AUTH_EXPIRES", "")
+    tokens = PortalTokens(
+        form["AUTH_ID"],
+        form.get("REFRESH_ID", ""),
+        time.time() + (int(expires) if expires.isdigit() else 3600),
+    )
     name = form.get("PLACEMENT", "DEFAULT").upper()
     try:
         options = json.loads(form.get("PLACEMENT_OPTIONS") or "{}")
@@ -64,26 +75,33 @@ def placement() -> ResponseReturnValue:
     if name == "DEFAULT":
         # Everyone gets the settings page: it tells a non-admin "administrators only" itself
         # (a 403 document in the portal's frame is an error page), and the API refuses them.
-        return _page(portal, user, "settings", name, None, 200)
-    if name in DEAL_PLACEMENTS and entity_id:
-        return _page(portal, user, "payment", name, {"type": "deal", "id": entity_id}, 200)
-    if name in INVOICE_PLACEMENTS and entity_id:
-        return _page(portal, user, "payment", name, {"type": "invoice", "id": entity_id}, 200)
+        return _page(portal, user, tokens, "settings", name)
+    for kind, placements in (("deal", DEAL_PLACEMENTS), ("invoice", INVOICE_PLACEMENTS)):
+        if name in placements and entity_id:
+            try:  # a forged PLACEMENT_OPTIONS must not open a card the user may not see
+                screen_crm.check_card(client, kind, entity_id)
+            except DocumentDenied:
+                return error(403, "Bitrix24 does not let you see this deal or invoice.")
+            on_card = replace(user, entity=Entity(kind, entity_id))
+            return _page(portal, on_card, tokens, "payment", name)
     return error(400, f"nothing to show for placement {name}")
 
 
-def _page(portal, user: FrameUser, page: str, placement: str, entity, status: int):  # type: ignore[no-untyped-def]
+def _page(portal, user: FrameUser, tokens: PortalTokens, page: str, placement: str):  # type: ignore[no-untyped-def]
+    """Open the frame session (the user's tokens kept, bound to the card) and boot the page."""
+    user, token = open_session(user, tokens)
     nonce = token_secrets.token_urlsafe(16)
+    granted = db.session.get(RefundGrant, (portal.id, user.user_id)) is not None
     boot = {
-        "token": issue(user),
+        "token": token,
         "page": page,
         "placement": placement,
-        "entity": entity,
+        "entity": {"type": user.entity.kind, "id": user.entity.id} if user.entity else None,
         "user": {
             "id": user.user_id,
             "name": user.name,
             "admin": user.admin,
-            "can_refund": user.can_refund(),
+            "can_refund": user.admin or granted,
         },
         "apiBase": "/api",
     }
@@ -95,7 +113,7 @@ def _page(portal, user: FrameUser, page: str, placement: str, entity, status: in
     html = render_template(
         "frame.html", boot=boot, page=page, scripts=scripts, styles=styles, nonce=nonce
     )
-    response = make_response(html, status)
+    response = make_response(html, 200)
     portal_origin = portal.client_endpoint.removesuffix("/rest/")
     response.headers["Content-Security-Policy"] = "; ".join(
         [

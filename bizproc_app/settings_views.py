@@ -13,9 +13,10 @@ from bizproc_app import registration, terminals
 from bizproc_app.bitrix import BitrixError
 from bizproc_app.extensions import db, secrets
 from bizproc_app.frame import frame_api
-from bizproc_app.linkly import LinklyError
+from bizproc_app.linkly import LinklyError, format_cents, to_cents
 from bizproc_app.models import MAX_ID, RefundGrant, Terminal
 from bizproc_app.portals import journal
+from bizproc_app.schemas import Amount
 from bizproc_app.services import bitrix_client_for, linkly
 from bizproc_app.web import error, invalid_fields, json_body
 
@@ -65,6 +66,13 @@ class UsersForm(Schema):
     users = _users
 
 
+class WorkflowRefundsForm(Schema):
+    """Refund via POS from workflows: allowed or not, and an optional limit per refund."""
+
+    allowed = fields.Boolean(required=True)
+    limit = Amount(load_default=None, allow_none=True)
+
+
 bp.register_error_handler(ValidationError, invalid_fields)
 
 
@@ -97,6 +105,14 @@ def _refund_users() -> list[int]:
     )
 
 
+def _workflow_refunds() -> dict[str, Any]:
+    limit = g.portal.workflow_refund_limit_cents
+    return {
+        "allowed": g.portal.workflow_refunds,
+        "limit": format_cents(limit) if limit is not None else None,
+    }
+
+
 def _registration() -> dict[str, Any]:
     urls = registration.AppUrls(current_app.config["APP_CONFIG"].APP_BASE_URL)
     return registration.status(bitrix_client_for(g.portal), urls, g.portal.auth_user_id)
@@ -115,6 +131,7 @@ def settings() -> ResponseReturnValue:
         {
             "terminals": [_view(t) for t in active],
             "refund_users": _refund_users(),
+            "workflow_refunds": _workflow_refunds(),
             "registration": reg,
         }
     )
@@ -199,6 +216,25 @@ def refund_users() -> ResponseReturnValue:
     journal(db.session, "settings.refund_users", portal=g.portal, users=users, by=g.user.user_id)
     db.session.commit()
     return jsonify({"refund_users": _refund_users()})
+
+
+@bp.put("/workflow-refunds")
+@frame_api(admin=True)
+def workflow_refunds() -> ResponseReturnValue:
+    """Whether workflows may refund, and at most how much per refund."""
+    form = json_body(WorkflowRefundsForm())
+    limit = to_cents(form["limit"]) if form["limit"] is not None else None
+    g.portal.workflow_refunds, g.portal.workflow_refund_limit_cents = form["allowed"], limit
+    journal(
+        db.session,
+        "settings.workflow_refunds",
+        portal=g.portal,
+        allowed=form["allowed"],
+        limit_cents=limit,
+        by=g.user.user_id,
+    )
+    db.session.commit()
+    return jsonify({"workflow_refunds": _workflow_refunds()})
 
 
 @bp.post("/repair")

@@ -95,3 +95,27 @@ def run_jobs(served_app, redis_url: str) -> Callable[[], int]:  # type: ignore[n
             conn.close()
 
     return drain
+
+
+def frame_token(
+    app: Any,
+    control_url: str,
+    portal_id: int,
+    user_id: int,
+    *,
+    admin: bool = False,
+    entity: tuple[str, int] | None = None,
+) -> str:
+    """A frame token as the placement page issues it: the user's genuine simulator tokens kept
+    for the session, bound to a deal or invoice card (`("deal", 7)`) or to none (settings)."""
+    from bizproc_app.bitrix import PortalTokens
+    from bizproc_app.frame import Entity, FrameUser, open_session
+
+    pair = requests.post(
+        f"{control_url.rstrip('/')}/token", json={"user_id": user_id}, timeout=10
+    ).json()
+    card = Entity(*entity) if entity else None
+    user = FrameUser(portal_id, user_id, f"User {user_id}", admin, entity=card)
+    tokens = PortalTokens(pair["access_token"], pair["refresh_token"], 0)
+    with app.app_context():
+        return open_session(user, tokens)[1]

@@ -107,7 +107,7 @@ def processes(served_app) -> Iterator[Processes]:  # type: ignore[no-untyped-def
 
 
 @pytest.fixture
-def shop(served_app, ctl, pinpads) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def shop(served_app, ctl, pinpads, b24) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """An installed portal with terminal "Front" (PIN pad 1) assigned to user 1, and a deal."""
     assert ctl("POST", "install", {"mode": "event"})["status"] == 200
     with served_app.app_context():
@@ -129,6 +129,7 @@ def shop(served_app, ctl, pinpads) -> dict[str, Any]:  # type: ignore[no-untyped
         "POST", "deals", {"fields": {"title": "Lunch", "opportunity": 25, "currencyId": "AUD"}}
     )
     ids["deal_id"] = int(deal.get("id") or deal.get("ID"))
+    ids["control"] = b24.urls["control"]
     return ids
 
 

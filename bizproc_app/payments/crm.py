@@ -123,6 +123,10 @@ def context_commands(
     return commands
 
 
+class DocumentDenied(LookupError):
+    """Bitrix24 refused to show the document to whoever asked (their CRM permissions)."""
+
+
 def parse_context(read: ContextRead, found: BatchResult) -> CrmContext:
     """Turn one payment's answers into a CrmContext; raise CallForged or LookupError."""
     errors = found.errors
@@ -133,6 +137,8 @@ def parse_context(read: ContextRead, found: BatchResult) -> CrmContext:
     for name in ("invoice", "order", "deal"):
         if name in errors:
             problem = errors[name]
+            if isinstance(problem, AccessDenied):
+                raise DocumentDenied(f"Bitrix24 refused to show the {name} ({problem.code})")
             raise LookupError(f"Bitrix24 could not read the {name}: {problem.code or problem}")
     results = found.results
     deal_id, invoice_id = read.deal_id, read.invoice_id

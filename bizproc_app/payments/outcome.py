@@ -53,6 +53,8 @@ def comment(payment: Payment) -> str:
     values = return_values(payment)
     what = "Card refund" if payment.kind == "refund" else "Card payment"
     lines = [f"{what} {money(payment.amount_cents, payment.currency)}: {TITLES[values['status']]}"]
+    if payment.kind == "refund" and payment.context.get("workflow_id"):
+        lines.append(f"Refund by workflow {payment.context['workflow_id']}")
     if values["card_type"] or values["masked_pan"]:
         lines.append(
             f"Card: {values['card_type']} {values['masked_pan']} {values['account_type']}".rstrip()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from bizproc_app.bitrix import BitrixClient
-from bizproc_app.payments.crm import money
+from bizproc_app.bitrix import AccessDenied, BadRequest, BatchResult, BitrixClient, BitrixError
+from bizproc_app.payments.crm import DocumentDenied, money
 
 
 def _row(item: dict[str, Any], *, paid: bool) -> dict[str, Any]:
@@ -30,6 +30,24 @@ def _deal(item: Any) -> dict[str, Any] | None:
     }
 
 
+def _refuse_if_denied(found: BatchResult, *names: str) -> None:
+    """Refuse the whole card if Bitrix24 refused the user any of these: never show half of it."""
+    for name in names:
+        problem = found.errors.get(name)
+        if isinstance(problem, AccessDenied):
+            raise DocumentDenied(f"Bitrix24 refused the {name} ({problem.code})")
+
+
+def check_card(client: BitrixClient, kind: str, item_id: int) -> None:
+    """DocumentDenied if Bitrix24 refuses the client's user this deal or invoice."""
+    try:
+        client.call("crm.item.get", {"entityTypeId": 2 if kind == "deal" else 31, "id": item_id})
+    except AccessDenied as exc:
+        raise DocumentDenied(f"Bitrix24 refused the {kind} ({exc.code})") from exc
+    except BitrixError:
+        return  # not found or unreachable: the screen says so itself when it loads
+
+
 def read_deal(client: BitrixClient, deal_id: int) -> dict[str, Any]:
     """The deal, its smart invoices and its order payments, in one batch."""
     found = client.batch(
@@ -42,6 +60,7 @@ def read_deal(client: BitrixClient, deal_id: int) -> dict[str, Any]:
             "orders": ("crm.item.payment.list", {"entityTypeId": 2, "entityId": deal_id}),
         }
     )
+    _refuse_if_denied(found, "deal", "invoices")
     items = ((found.results.get("invoices") or {}).get("items")) or []
     orders = found.results.get("orders") or []
     return {
@@ -61,6 +80,16 @@ def read_deal(client: BitrixClient, deal_id: int) -> dict[str, Any]:
     }
 
 
+def order_ids(client: BitrixClient, deal_id: int) -> set[int]:
+    """The ids of the deal's order payments (as the client's user may see them)."""
+    try:
+        found = client.call("crm.item.payment.list", {"entityTypeId": 2, "entityId": deal_id})
+    except BadRequest as exc:  # D7 style: code 0 is "Insufficient permissions" (or not found)
+        raise DocumentDenied(f"Bitrix24 refused the deal's payments ({exc.code})") from exc
+    rows = found.result if isinstance(found.result, list) else []
+    return {int(o["id"]) for o in rows if isinstance(o, dict) and str(o.get("id", "")).isdigit()}
+
+
 def read_invoice(client: BitrixClient, invoice_id: int) -> dict[str, Any]:
     """One smart invoice and its deal, in one batch."""
     found = client.batch(
@@ -72,6 +101,7 @@ def read_invoice(client: BitrixClient, invoice_id: int) -> dict[str, Any]:
             ),
         }
     )
+    _refuse_if_denied(found, "invoice", "deal")
     if "invoice" in found.errors:
         raise LookupError("Bitrix24 could not read the invoice")
     item = (found.results.get("invoice") or {}).get("item") or {}
@@ -102,6 +132,7 @@ def add_invoice(
             ),
         }
     )
+    _refuse_if_denied(found, "add")
     if "add" in found.errors:
         raise found.errors["add"]
     item = (found.results.get("add") or {}).get("item") or {}

@@ -66,6 +66,7 @@ class PaymentRequest:
     order_payment_id: int | None = None
     original_payment_id: str | None = None
     handler_call_id: int | None = None
+    workflow_id: str | None = None  # a robot's or activity's workflow: named on refunds
     event_token: str | None = None
     timeout_seconds: int = 0
     # When the request reached us (a robot call's arrival): deadlines count from here.
@@ -137,6 +138,8 @@ def _start_refund(session: Session, cfg: Config, req: PaymentRequest) -> Payment
     if cents > remainder:
         session.rollback()
         raise PaymentRefused("amount", f"At most {format_cents(remainder)} can still be refunded.")
+    if req.source == "robot":
+        _workflow_may_refund(session, req, cents)
     if not original.rfn:
         session.rollback()
         raise PaymentRefused("payment_id", "The original payment has no Linkly reference (RFN).")
@@ -159,6 +162,8 @@ def _start_refund(session: Session, cfg: Config, req: PaymentRequest) -> Payment
     crm_keys = ("bitrix_payment_id", "success_stage", "title")
     payment.context = {k: original.context.get(k) for k in crm_keys}
     payment.context |= {"event_token": req.event_token, "rfn": original.rfn}
+    if req.workflow_id:
+        payment.context["workflow_id"] = req.workflow_id
     session.add(payment)
     return _queued(session, payment)
 
@@ -215,6 +220,20 @@ def _original(session: Session, req: PaymentRequest) -> Payment:
     return original
 
 
+def _workflow_may_refund(session: Session, req: PaymentRequest, cents: int) -> None:
+    """The settings page's rules for Refund via POS; the robot's `user` needs refund rights."""
+    portal, refused = req.portal, None
+    if not portal.workflow_refunds:
+        refused = ("payment_id", "Refunds by workflow are turned off in the app's settings.")
+    elif req.user_id and req.user_id != portal.auth_user_id and not _granted(session, req):
+        refused = ("user", f"User {req.user_id} has no refund rights (the app's settings).")
+    elif (limit := portal.workflow_refund_limit_cents) is not None and cents > limit:
+        refused = ("amount", f"Workflows may refund at most {format_cents(limit)} at a time.")
+    if refused:
+        session.rollback()
+        raise PaymentRefused(*refused)
+
+
 def _granted(session: Session, req: PaymentRequest) -> bool:
     if not req.user_id:
         return False
@@ -266,6 +285,7 @@ def _new_payment(
 
 
 def _queued(session: Session, payment: Payment) -> Payment:
+    session.flush()  # the id is minted at insert: the journal names the payment by it
     journal(
         session,
         "payment.requested",
@@ -277,6 +297,7 @@ def _queued(session: Session, payment: Payment) -> Payment:
         source=payment.source,
         terminal_id=payment.terminal_id,
         user=payment.requested_by,
+        **({"workflow": w} if (w := payment.context.get("workflow_id")) else {}),
     )
     session.commit()
     return payment

@@ -106,9 +106,15 @@ export interface Registration {
   events?: unknown
 }
 
+export interface WorkflowRefunds {
+  allowed: boolean
+  limit: string | null
+}
+
 export interface SettingsView {
   terminals: Terminal[]
   refund_users: number[]
+  workflow_refunds: WorkflowRefunds
   registration: Registration
 }
 

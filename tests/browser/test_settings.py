@@ -150,6 +150,20 @@ def test_the_admin_pairs_a_terminal(
     expect(app.t(f"terminal-status-{terminal_id}")).to_have_text("logged on")
     app.shot("settings-terminal-paired", doc="settings")
 
+    # Refunds by workflows: on by default; a bad limit is named, a good one is kept.
+    expect(app.t("workflow-refunds-allowed")).to_have_attribute("aria-checked", "true")
+    app.t("workflow-refunds-limit").fill("2.505")
+    app.t("save-workflow-refunds").click()
+    expect(app.t("workflow-refunds")).to_contain_text("At most two decimal places.")
+    assert [e for e in checked.errors if "/api/workflow-refunds" in e] == checked.errors
+    checked.errors.clear()
+    app.t("workflow-refunds-limit").fill("25.00")
+    app.t("save-workflow-refunds").click()
+    expect(app.t("workflow-refunds-saved")).to_have_text("Saved.")
+    with installed.app_context():
+        portal = db.session.scalars(select(Portal)).one()
+        assert (portal.workflow_refunds, portal.workflow_refund_limit_cents) == (True, 2500)
+
 
 @pytest.fixture
 def given_up(installed: Any, ctl: Callable[..., Any]) -> dict[str, Any]:

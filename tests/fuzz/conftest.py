@@ -11,10 +11,9 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import func, select
 
 from bizproc_app.extensions import db, secrets
-from bizproc_app.frame import FrameUser, issue
 from bizproc_app.models import HandlerCall, JournalEntry, Payment, Portal, Terminal
 from bizproc_app.payments.pipeline import notify_hash
-from tests.bitrix_fixtures import CLIENT_ID, CLIENT_SECRET
+from tests.bitrix_fixtures import CLIENT_ID, CLIENT_SECRET, frame_token
 
 # CI runs a short seeded campaign; `make fuzz` runs thousands of cases per endpoint.
 settings.register_profile(
@@ -41,9 +40,10 @@ def fuzz_app(make_app, b24):  # type: ignore[no-untyped-def]
         BITRIX_ALLOW_HTTP=True,
     )
     state = b24.portal
-    issued = requests.post(
-        f"{b24.urls['control'].rstrip('/')}/token", json={"user_id": 1}, timeout=10
-    ).json()
+    control = b24.urls["control"]
+    issued = requests.post(f"{control.rstrip('/')}/token", json={"user_id": 1}, timeout=10).json()
+    deal = {"fields": {"title": "Lunch", "currencyId": "AUD"}}
+    deal_id = requests.post(f"{control.rstrip('/')}/deals", json=deal, timeout=10).json()["id"]
     with app.app_context():
         made = {}
         for name, member, token in (
@@ -76,19 +76,23 @@ def fuzz_app(make_app, b24):  # type: ignore[no-untyped-def]
             currency="AUD",
             state="in_progress",
             source="cli",
+            deal_id=deal_id,
             session_id="0" * 32,
             txn_ref="FUZZREF000000001",
             notify_hash=notify_hash(NOTIFY_SECRET),
         )
         db.session.add(payment)
         db.session.commit()
-        app.config["FUZZ"] = {
-            "member": state.member_id,
-            "payment_id": payment.id,
-            "token_a": issue(FrameUser(made["a"][0], 1, "Admin", True)),
-            "token_clerk": issue(FrameUser(made["a"][0], 2, "Clerk", False)),
-            "token_b": issue(FrameUser(made["b"][0], 1, "Other admin", True)),
-        }
+    card = ("deal", deal_id)  # every token's screen was opened on A's deal
+    app.config["FUZZ"] = {
+        "member": state.member_id,
+        "payment_id": payment.id,
+        "deal_id": deal_id,
+        "token_a": frame_token(app, control, made["a"][0], 1, admin=True, entity=card),
+        "token_clerk": frame_token(app, control, made["a"][0], 2, entity=card),
+        "token_b": frame_token(app, control, made["b"][0], 1, admin=True, entity=card),
+        "token_ended": frame_token(app, control, made["a"][0], 1, admin=True, entity=card),
+    }
     return app
 
 

@@ -7,15 +7,17 @@ from typing import Any
 import pytest
 
 from bizproc_app.extensions import db
-from bizproc_app.frame import FrameUser, issue
 from bizproc_app.models import Payment
+from tests.bitrix_fixtures import frame_token
 from tests.integration.payments.races import queued_purchase
 
 REFUSED = "Only who started this payment, the users of its terminal and admins may do this."
 
 
 def _as(app: Any, shop: dict[str, Any], user_id: int, admin: bool = False) -> dict[str, str]:
-    token = issue(FrameUser(shop["portal_id"], user_id, f"User {user_id}", admin))
+    control = shop["control"]
+    card = ("deal", shop["deal_id"])
+    token = frame_token(app, control, shop["portal_id"], user_id, admin=admin, entity=card)
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -1,0 +1,67 @@
+"""The payment screen acts as its user: Bitrix24's CRM permissions decide what a clerk sees.
+
+Carol (user 3, no admin) may read and change only the deals and invoices she is responsible for
+(the simulator's per-user permissions, `PUT /_sim/permissions`). Everything goes through the
+simulated portal over loopback: the frame POST, then the screen's API with the frame's token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.integration.payments.test_ui_api import _open
+
+CAROL = 3
+NOT_ALLOWED = "Bitrix24 does not let you see or change this deal or invoice."
+OTHER_CARD = "This screen belongs to another deal or invoice: open the payment screen on that card."
+
+
+def _own_only(ctl) -> None:  # type: ignore[no-untyped-def]
+    for type_id in (2, 31):
+        rights = {"read": "own", "add": "own", "write": "own"}
+        ctl("PUT", "permissions", {"user_id": CAROL, "entityTypeId": type_id, **rights})
+
+
+def _invoice(ctl, deal_id: int, title: str, owner: int) -> int:  # type: ignore[no-untyped-def]
+    fields = {"title": title, "opportunity": 10, "currencyId": "AUD", "assignedById": owner}
+    return int(ctl("POST", "invoices", {"fields": fields, "deal_id": deal_id})["id"])
+
+
+def test_a_clerk_cannot_open_a_deal_bitrix24_hides_from_her(shop, ctl, app_port) -> None:  # type: ignore[no-untyped-def]
+    _own_only(ctl)  # the shop's deal is the admin's
+    sent = ctl(
+        "POST",
+        "placements/open",
+        {"placement": "CRM_DEAL_DETAIL_TAB", "id": shop["deal_id"], "user_id": CAROL},
+    )
+    assert sent["status"] == 403, sent["response"][:300]
+    assert "POS_BOOT" not in sent["response"]
+    assert "does not let you see this deal" in sent["response"]
+
+
+def test_the_screen_shows_a_clerk_only_what_bitrix24_lets_her_see(shop, ctl, app_port) -> None:  # type: ignore[no-untyped-def]
+    fields = {"title": "Carol's", "currencyId": "AUD", "assignedById": CAROL}
+    mine = int(ctl("POST", "deals", {"fields": fields})["id"])
+    hers, others = _invoice(ctl, mine, "Hers", CAROL), _invoice(ctl, mine, "Anna's", 1)
+    _own_only(ctl)
+    frame = _open(ctl, app_port, "CRM_DEAL_DETAIL_TAB", mine, user_id=CAROL)
+    assert frame.boot["user"] == {"id": CAROL, "name": "Carol Sales", "admin": False,
+                                  "can_refund": False}  # fmt: skip
+    doc = frame.call("GET", f"/deals/{mine}")
+    assert doc.status_code == 200, doc.text
+    assert [i["id"] for i in doc.json()["invoices"]] == [hers]  # Bitrix24 left Anna's out
+    # The other invoice of her own deal: Bitrix24 refuses her, so the screen does.
+    pay = frame.call("POST", "/payments", {"target": {"kind": "invoice", "id": others},
+                                           "terminal_id": shop["terminal_id"]})  # fmt: skip
+    assert (pay.status_code, pay.json()["error"]) == (403, NOT_ALLOWED)
+    # Another card by id, from this frame: refused before Bitrix24 is even asked.
+    other_deal = frame.call("GET", f"/deals/{shop['deal_id']}")
+    assert (other_deal.status_code, other_deal.json()["error"]) == (403, OTHER_CARD)
+    # Her right to the deal itself is taken away while the tab is open.
+    ctl("PUT", "permissions", {"user_id": CAROL, "entityTypeId": 2, "read": "none"})
+    gone = frame.call("GET", f"/deals/{mine}")
+    assert (gone.status_code, gone.json()["error"]) == (403, NOT_ALLOWED)
+    added = frame.call("POST", f"/deals/{mine}/invoices", {"title": "Tea", "amount": "3.00"})
+    assert (added.status_code, added.json()["error"]) == (403, NOT_ALLOWED)
+    crm: dict[str, Any] = ctl("GET", "crm")
+    assert [i["title"] for i in crm["invoices"] if i.get("parentId2") == mine] == ["Hers", "Anna's"]

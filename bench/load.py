@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from bench.shop import Planned
+from bench.shop import Frames, Planned
 
 USER_AGENT = "Bitrix24 Webhook Engine"  # what the simulator's queue server sends
 UI_POLL_SECONDS = 1.0  # the payment screen polls about once a second (docs/ui-api.md)
@@ -44,10 +44,12 @@ class Timings:
 class Driver:
     """Fires robot handler POSTs and UI calls at a fixed rate; polls UI payments like the screen."""
 
-    def __init__(self, web: str, handler_url: str, token: str, threads: int = 64) -> None:
+    def __init__(
+        self, web: str, handler_url: str, frames: Frames | None, threads: int = 64
+    ) -> None:
         self.web = web
         self.handler_url = handler_url
-        self.token = token
+        self.frames = frames  # the deals' payment tabs (None: robots only)
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="drive")
         self.local = threading.local()
         self.t = Timings()
@@ -79,6 +81,10 @@ class Driver:
                 self.t.accepted_at[p.index] = time.time()
         self.t.count(self.t.handler_status, status)
 
+    def _header(self, deal_id: int) -> dict[str, str]:
+        assert self.frames is not None, "UI entries need the deals' frames"
+        return self.frames.header(deal_id)
+
     def _ui_start(self, p: Planned, terminal_id: int) -> None:
         t0 = time.perf_counter()
         try:
@@ -88,7 +94,7 @@ class Driver:
                     "target": {"kind": "invoice", "id": p.invoice_id},
                     "terminal_id": terminal_id,
                 },
-                headers={"Authorization": f"Bearer {self.token}"},
+                headers=self._header(p.deal_id),
                 timeout=30,
             )
             status = resp.status_code
@@ -117,7 +123,7 @@ class Driver:
             item = self.ui_open.get(index)
         if item is None:
             return
-        headers = {"Authorization": f"Bearer {self.token}"}
+        headers = self._header(item["planned"].deal_id)
         t0 = time.perf_counter()
         try:
             resp = self._http().get(

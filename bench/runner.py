@@ -138,7 +138,7 @@ class Run:
         forms = shop.purchases(self.sim, planned)
         robots = [p for p in planned if p.entry == "robot"]
         handler_url = forms[0]["url"] if forms else f"{self.stack.urls['web']}/bitrix/handler"
-        token = shop.frame_token(self.sim, planned[0].deal_id)
+        frames = shop.Frames(self.sim, [p.deal_id for p in planned if p.entry == "ui"])
         ours_roles = [r for r in self.stack.roles if r.ours]
         sampler = ProcSampler(ours_roles)
         self.sim.b24("DELETE", "requests")
@@ -146,7 +146,7 @@ class Run:
         cpu0 = sampler.cpu()
         sampler.start()
         t0 = time.time()
-        driver = Driver(self.stack.urls["web"], handler_url, token)
+        driver = Driver(self.stack.urls["web"], handler_url, frames)
         driver.run(
             planned, self.p.rate, self.terminal_ids, self.p.settle_seconds,
             done=self._done_checker({p.workflow_id for p in robots}),
@@ -372,7 +372,7 @@ class Run:
         cpu0 = sampler.cpu()
         sampler.start()
         t0 = time.time()
-        driver = Driver(self.stack.urls["web"], f"http://127.0.0.1:{port}/handler", "")
+        driver = Driver(self.stack.urls["web"], f"http://127.0.0.1:{port}/handler", None)
         driver.run(
             planned, self.p.rate, self.terminal_ids, self.p.baseline_seconds,
             done=self._done_checker({p.workflow_id for p in planned}),
@@ -401,7 +401,7 @@ class Run:
         self.sim.b24("POST", "config", {"rate_limit": True, "rate_burst": 50, "rate_drain": 2})
         self.sim.b24("POST", "ratelimit/reset")
         self.sim.b24("DELETE", "requests")
-        driver = Driver(self.stack.urls["web"], _handler(self), "")
+        driver = Driver(self.stack.urls["web"], _handler(self), None)
         t0 = time.time()
         window = self.p.ceiling_seconds
         driver.run(planned, offered, self.terminal_ids, 0.0)
@@ -445,7 +445,7 @@ class Run:
             driver = Driver(
                 self.stack.urls["web"],
                 _handler(self),
-                shop.frame_token(self.sim, planned[0].deal_id),
+                shop.Frames(self.sim, [p.deal_id for p in planned if p.entry == "ui"]),
             )
             driver.run(planned, self.p.rate, self.terminal_ids, 300,
                        done=self._done_checker({p.workflow_id for p in robots}))  # fmt: skip

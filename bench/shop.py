@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -214,3 +216,29 @@ def frame_token(sim: Sim, deal_id: int) -> str:
     if not match:
         raise RuntimeError(f"no frame token in the placement page: {str(entry)[:500]}")
     return str(json.loads(match.group(1)))
+
+
+class Frames:
+    """The clerk's payment tabs, one per deal (a frame session is bound to its card).
+
+    Opened before the load starts (opening one asks Bitrix24, which faults may take down), and
+    opened again when the app says the session ended (Redis lost it), as a clerk reopens the tab.
+    """
+
+    def __init__(self, sim: Sim, deal_ids: Iterable[int]) -> None:
+        self.sim = sim
+        self.lock = threading.Lock()
+        self.tokens = {d: frame_token(sim, d) for d in sorted(set(deal_ids))}
+
+    def header(self, deal_id: int) -> dict[str, str]:
+        """The Authorization header of the deal's tab."""
+        with self.lock:
+            if deal_id not in self.tokens:
+                self.tokens[deal_id] = frame_token(self.sim, deal_id)
+            return {"Authorization": f"Bearer {self.tokens[deal_id]}"}
+
+    def reopen(self, deal_id: int, stale: dict[str, str]) -> None:
+        """Open the deal's tab again unless another thread already did."""
+        with self.lock:
+            if stale.get("Authorization") == f"Bearer {self.tokens.get(deal_id)}":
+                self.tokens[deal_id] = frame_token(self.sim, deal_id)

@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import select
 
-from bizproc_app.bitrix import BitrixError
+from bizproc_app.bitrix import AuthError, BitrixError, OAuthError
 from bizproc_app.extensions import db
-from bizproc_app.frame import Entity, admin_now, as_user, frame_api, may_refund, portal_payment
+from bizproc_app.frame import (
+    SESSION_ENDED,
+    Entity,
+    admin_now,
+    as_user,
+    frame_api,
+    may_refund,
+)
 from bizproc_app.linkly import Key, LinklyError
-from bizproc_app.models import MAX_ID, Payment, PaymentState, Terminal
+from bizproc_app.models import MAX_ID, PaymentState
 from bizproc_app.payments import crm as crm_reads
 from bizproc_app.payments import presenter, screen_crm
 from bizproc_app.payments.crm import DocumentDenied
 from bizproc_app.payments.service import PaymentRefused, PaymentRequest
 from bizproc_app.schemas import Amount
+from bizproc_app.screen_rules import (
+    NOT_ALLOWED,
+    NOT_YOURS,
+    OTHER_CARD,
+    card_payment,
+    may_act,
+    on_card,
+)
 from bizproc_app.services import payments
 from bizproc_app.terminals import usable_terminals
 from bizproc_app.web import error, invalid_fields, json_body
@@ -56,39 +69,19 @@ class RefundForm(Schema):
     amount = Amount(load_default=None, allow_none=True)
 
 
-NOT_YOURS = "Only who started this payment, the users of its terminal and admins may do this."
-NOT_ALLOWED = "Bitrix24 does not let you see or change this deal or invoice."
-OTHER_CARD = "This screen belongs to another deal or invoice: open the payment screen on that card."
-
-
-def _may_act(payment: Payment) -> bool:
-    """Cancel and keys: the user who started it, users of its terminal, and admins."""
-    if payment.requested_by == g.user.user_id:
-        return True
-    terminal = db.session.get(Terminal, payment.terminal_id)
-    return (terminal is not None and terminal.serves(g.user.user_id)) or admin_now()
-
-
-def _on_card(kind: str, entity_id: int) -> bool:
-    """Whether the frame was opened on this very card."""
-    return g.user.entity == Entity(kind, entity_id)
-
-
-def _card_payment(payment_id: str) -> Payment | None:
-    """A payment of the frame's portal made on the frame's card (else None: a 404)."""
-    payment = portal_payment(payment_id)
-    card: Entity | None = g.user.entity
-    if payment is None or card is None:
-        return None
-    return payment if card.holds(deal_id=payment.deal_id, invoice_id=payment.invoice_id) else None
-
-
 bp.register_error_handler(ValidationError, invalid_fields)
 
 
 @bp.errorhandler(LookupError)
 def _not_found(exc: LookupError) -> ResponseReturnValue:
     return error(404, str(exc) or "Not found in Bitrix24.")
+
+
+@bp.errorhandler(AuthError)
+@bp.errorhandler(OAuthError)
+def _user_token_dead(exc: BitrixError) -> ResponseReturnValue:
+    # The screen calls Bitrix24 only with the user's own token: it died with their session.
+    return error(401, SESSION_ENDED)
 
 
 @bp.errorhandler(DocumentDenied)
@@ -101,70 +94,28 @@ def _bitrix_down(exc: BitrixError) -> ResponseReturnValue:
     return error(502, f"Bitrix24 did not answer as expected ({exc.code or 'error'}); try again.")
 
 
-def _document(deal: dict[str, Any] | None, invoices: list[dict], orders: list[dict]) -> dict:  # type: ignore[type-arg]
-    """Invoices and order payments with our latest payment of each, plus the history."""
-    ours = db.session.scalars(
-        select(Payment)
-        .where(Payment.portal_id == g.portal.id)
-        .where(
-            Payment.invoice_id.in_([int(i["id"]) for i in invoices] or [0])
-            | Payment.order_payment_id.in_([int(o["id"]) for o in orders] or [0])
-            | (Payment.deal_id == (int(deal["id"]) if deal else 0))
-        )
-        .order_by(Payment.created_at.desc())
-    ).all()
-
-    def latest(**match: int) -> Payment | None:
-        return next(
-            (
-                p
-                for p in ours
-                if p.kind == "purchase" and all(getattr(p, k) == v for k, v in match.items())
-            ),
-            None,
-        )
-
-    def row(kind: str, item: dict[str, Any], paid: bool) -> dict[str, Any]:
-        found = latest(**{kind: int(item["id"])})
-        view = presenter.payment_view(db.session, found) if found else None
-        due = presenter.due_cents(db.session, found)  # one look at the document's payments
-        return {
-            "id": int(item["id"]),
-            "title": item["title"],
-            "amount": item["amount"],
-            "currency": item["currency"],
-            "status": presenter.invoice_status(db.session, found, paid, due),
-            "due": presenter.amount(due) if found else None,
-            "payment": view,
-            "refundable": view["refundable"] if view else None,
-        }
-
-    return {
-        "deal": deal,
-        "invoices": [row("invoice_id", i, i["paid"]) for i in invoices],
-        "order_payments": [row("order_payment_id", o, o["paid"]) for o in orders],
-        "history": [presenter.payment_view(db.session, p) for p in ours],
-    }
-
-
 @bp.get("/deals/<int:deal_id>")
 @frame_api()
 def deal(deal_id: int) -> ResponseReturnValue:
     """The deal, its smart invoices, its order payments, and our payments."""
-    if not _on_card("deal", deal_id):
+    if not on_card("deal", deal_id):
         return error(403, OTHER_CARD)
     found = screen_crm.read_deal(as_user(), deal_id)
-    return jsonify(_document(found["deal"], found["invoices"], found["orders"]))
+    view = presenter.document(
+        db.session, g.portal.id, found["deal"], found["invoices"], found["orders"]
+    )
+    return jsonify(view)
 
 
 @bp.get("/invoices/<int:invoice_id>")
 @frame_api()
 def invoice(invoice_id: int) -> ResponseReturnValue:
     """One smart invoice (opened from its own card), with its deal."""
-    if not _on_card("invoice", invoice_id):
+    if not on_card("invoice", invoice_id):
         return error(403, OTHER_CARD)
     found = screen_crm.read_invoice(as_user(), invoice_id)
-    return jsonify(_document(found["deal"], found["invoices"], []))
+    view = presenter.document(db.session, g.portal.id, found["deal"], found["invoices"], [])
+    return jsonify(view)
 
 
 @bp.post("/deals/<int:deal_id>/invoices")
@@ -172,10 +123,12 @@ def invoice(invoice_id: int) -> ResponseReturnValue:
 def add_invoice(deal_id: int) -> ResponseReturnValue:
     """Add Invoice: a smart invoice bound to the deal with one product row."""
     form = json_body(InvoiceForm())
-    if not _on_card("deal", deal_id):
+    if not on_card("deal", deal_id):
         return error(403, OTHER_CARD)
     client = as_user()
     found = screen_crm.read_deal(client, deal_id)
+    if found["deal"] is None:
+        return error(404, "No such deal.")
     made = screen_crm.add_invoice(client, found["deal"], form["title"], form["amount"])
     return jsonify(
         {"invoice": {**made, "status": "unpaid", "payment": None, "refundable": None}}
@@ -252,7 +205,7 @@ def start_payment() -> ResponseReturnValue:
 @frame_api()
 def get_payment(payment_id: str) -> ResponseReturnValue:
     """One payment, for the live panel."""
-    payment = _card_payment(payment_id)
+    payment = card_payment(payment_id)
     if payment is None:
         return error(404, "No such payment.")
     return jsonify({"payment": presenter.payment_view(db.session, payment)})
@@ -262,10 +215,10 @@ def get_payment(payment_id: str) -> ResponseReturnValue:
 @frame_api()
 def cancel(payment_id: str) -> ResponseReturnValue:
     """Cancel: drop a queued payment, or press Cancel on the PIN pad when it allows it."""
-    payment = _card_payment(payment_id)
+    payment = card_payment(payment_id)
     if payment is None:
         return error(404, "No such payment.")
-    if not _may_act(payment):
+    if not may_act(payment):
         return error(403, NOT_YOURS)
     try:
         done = payments().cancel(payment)
@@ -281,10 +234,10 @@ def cancel(payment_id: str) -> ResponseReturnValue:
 def press(payment_id: str) -> ResponseReturnValue:
     """Yes / No / OK (with data) on the PIN pad's current prompt."""
     form = json_body(KeyForm())
-    payment = _card_payment(payment_id)
+    payment = card_payment(payment_id)
     if payment is None:
         return error(404, "No such payment.")
-    if not _may_act(payment):
+    if not may_act(payment):
         return error(403, NOT_YOURS)
     enabled = (payment.display or {}).get(form["key"])
     if payment.state != PaymentState.IN_PROGRESS or not enabled:
@@ -302,7 +255,7 @@ def press(payment_id: str) -> ResponseReturnValue:
 def refund(payment_id: str) -> ResponseReturnValue:
     """Refund an approved payment, fully or in part (refund rights needed)."""
     form = json_body(RefundForm())
-    original = _card_payment(payment_id)
+    original = card_payment(payment_id)
     if original is None:
         return error(404, "No such payment.")
     if not may_refund():

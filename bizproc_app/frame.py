@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets as token_secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import wraps
 from typing import Any
 
@@ -81,8 +81,8 @@ def _admin_key(session: str) -> str:
 
 def open_session(user: FrameUser, tokens: PortalTokens) -> tuple[FrameUser, str]:
     """Keep the user's tokens for the frame's life; return the user with its session and token."""
-    session = token_secrets.token_urlsafe(24)
-    user = FrameUser(user.portal_id, user.user_id, user.name, user.admin, session, user.entity)
+    user = replace(user, session=token_secrets.token_urlsafe(24))
+    session = user.session
     _tokens(session).keep(tokens, TOKEN_SECONDS)
     if user.admin:  # user.admin was just asked
         redis_conn.client.set(_admin_key(session), 1, ex=ADMIN_RECHECK_SECONDS)

@@ -87,7 +87,7 @@ class Campaign:
         self.sim, self.app, self.terminals = sim, app, terminals
         self.entries = shop.plan(self.plan.purchases, pads, self.plan.ui_share, self.rng)
         shop.make_documents(sim, self.entries)
-        self.token = shop.frame_token(sim, self.entries[0].deal_id)
+        self.frames = shop.Frames(sim, [p.deal_id for p in self.entries if p.entry == "ui"])
         entry_seconds = self.plan.purchases / self.plan.rate
         injector = Injector(self.stack, sim, random.Random(self.plan.seed + 1),
                             self.plan.fault_every, self.plan.bitrix_down_seconds,
@@ -139,8 +139,7 @@ class Campaign:
 
     def _screen(self, p: Planned) -> None:
         """The clerk's screen: Send Payment, poll, press Cancel for the planned cancels."""
-        http = requests.Session()
-        http.headers["Authorization"] = f"Bearer {self.token}"
+        http = _Tab(self.frames, p.deal_id)
         web = self.stack.urls["web"]
         body = {"target": {"kind": "invoice", "id": p.invoice_id},
                 "terminal_id": self.terminals[p.terminal]}  # fmt: skip
@@ -152,7 +151,7 @@ class Campaign:
                 continue
             if resp.status_code == 201:
                 break
-            if resp.status_code < 500:
+            if resp.status_code < 500 and resp.status_code != 401:
                 return  # refused (e.g. already paid after a retry): nothing started
             time.sleep(1)
         else:
@@ -178,7 +177,7 @@ class Campaign:
             except (requests.RequestException, ValueError):
                 continue
 
-    def _cancel_during_send(self, http: requests.Session, url: str) -> None:
+    def _cancel_during_send(self, http: _Tab, url: str) -> None:
         """Press Cancel at once, while a worker may be taking the payment for its PIN pad."""
         time.sleep(self.rng.uniform(0.0, 0.3))
         try:
@@ -241,3 +240,31 @@ class Campaign:
                 pass
             time.sleep(2)
         return False
+
+
+class _Tab:
+    """The deal's payment tab: its frame token on every call, the tab reopened on a 401."""
+
+    def __init__(self, frames: shop.Frames, deal_id: int) -> None:
+        self.frames, self.deal_id, self.http = frames, deal_id, requests.Session()
+
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One API call; when the session ended (Redis lost), reopen the tab and call again."""
+        headers = self.frames.header(self.deal_id)
+        resp = self.http.request(method, url, headers=headers, **kwargs)
+        if resp.status_code == 401:
+            try:
+                self.frames.reopen(self.deal_id, headers)
+            except (requests.RequestException, RuntimeError):
+                return resp  # Bitrix24 is down: the clerk tries again later
+            headers = self.frames.header(self.deal_id)
+            resp = self.http.request(method, url, headers=headers, **kwargs)
+        return resp
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
+        """GET through the tab."""
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> requests.Response:
+        """POST through the tab."""
+        return self.request("POST", url, **kwargs)

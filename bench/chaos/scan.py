@@ -13,7 +13,8 @@ from bench.stack import CLIENT_SECRET, LINKLY_PASS, Stack
 
 def known_secrets(app: Any) -> dict[str, str]:
     """Every secret the run used, decrypted from our database: {label: plaintext}."""
-    from bizproc_app.extensions import db, secrets
+    from bizproc_app.extensions import db, redis_conn, secrets
+    from bizproc_app.frame_tokens import FrameTokens
     from bizproc_app.models import Portal, Terminal
 
     found = {"Bitrix24 client secret": CLIENT_SECRET, "Linkly password": LINKLY_PASS,
@@ -28,6 +29,15 @@ def known_secrets(app: Any) -> dict[str, str]:
         for t in db.session.scalars(select(Terminal)):
             if t.secret_enc:
                 found[f"terminal {t.id} Linkly secret"] = t.secret(secrets.box)
+        # The users' own Bitrix24 tokens, kept (encrypted) with their frame sessions.
+        redis = redis_conn.client
+        for n, key in enumerate(redis.scan_iter("frame:*:tokens")):
+            try:
+                tokens = FrameTokens(redis, secrets.box, key.decode().split(":")[1]).load("")
+            except KeyError:  # ended meanwhile
+                continue
+            found[f"frame session {n} user access token"] = tokens.access_token
+            found[f"frame session {n} user refresh token"] = tokens.refresh_token
     return found
 
 

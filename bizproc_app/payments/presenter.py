@@ -161,3 +161,55 @@ def due_cents(session: Session, latest: Payment | None) -> int:
     """What is still due on the document of the latest purchase (0 when paid or unknown)."""
     due = ledger.due_cents(session, latest) if latest is not None else None
     return max(0, due or 0)
+
+
+def document(
+    session: Session,
+    portal_id: int,
+    deal: dict[str, Any] | None,
+    invoices: list[dict],  # type: ignore[type-arg]
+    orders: list[dict],  # type: ignore[type-arg]
+) -> dict[str, Any]:
+    """A card's invoices and order payments with our latest payment of each, plus the history."""
+    ours = session.scalars(
+        select(Payment)
+        .where(Payment.portal_id == portal_id)
+        .where(
+            Payment.invoice_id.in_([int(i["id"]) for i in invoices] or [0])
+            | Payment.order_payment_id.in_([int(o["id"]) for o in orders] or [0])
+            | (Payment.deal_id == (int(deal["id"]) if deal else 0))
+        )
+        .order_by(Payment.created_at.desc())
+    ).all()
+
+    def latest(**match: int) -> Payment | None:
+        return next(
+            (
+                p
+                for p in ours
+                if p.kind == "purchase" and all(getattr(p, k) == v for k, v in match.items())
+            ),
+            None,
+        )
+
+    def row(kind: str, item: dict[str, Any], paid: bool) -> dict[str, Any]:
+        found = latest(**{kind: int(item["id"])})
+        view = payment_view(session, found) if found else None
+        due = due_cents(session, found)  # one look at the document's payments
+        return {
+            "id": int(item["id"]),
+            "title": item["title"],
+            "amount": item["amount"],
+            "currency": item["currency"],
+            "status": invoice_status(session, found, paid, due),
+            "due": amount(due) if found else None,
+            "payment": view,
+            "refundable": view["refundable"] if view else None,
+        }
+
+    return {
+        "deal": deal,
+        "invoices": [row("invoice_id", i, i["paid"]) for i in invoices],
+        "order_payments": [row("order_payment_id", o, o["paid"]) for o in orders],
+        "history": [payment_view(session, p) for p in ours],
+    }

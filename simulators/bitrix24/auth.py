@@ -75,11 +75,7 @@ class Caller:
     scope: list[str]
     is_app: bool
     token: str = ""
-
-    @property
-    def is_admin(self) -> bool:
-        """True for a portal administrator."""
-        return any(u["ID"] == self.user_id and u["ADMIN"] for u in USERS)
+    is_admin: bool = False  # a portal administrator (TokenStore.admins, as of this call)
 
 
 class TokenStore:
@@ -90,6 +86,8 @@ class TokenStore:
         self.clock = clock
         self.tokens: dict[str, Token] = {}
         self.webhooks: dict[str, int] = {}
+        # Who administers the portal now (`PUT /_sim/users/<id>/admin` changes it).
+        self.admins: set[int] = {int(u["ID"]) for u in USERS if u["ADMIN"]}
 
     def issue(self, user_id: int, scope: list[str] | None = None, ttl: int | None = None) -> dict:
         """Mint a fresh access + refresh token pair for a user."""
@@ -161,13 +159,14 @@ class TokenStore:
             raise ApiError(self.cfg.garbage_token_error, desc, self.cfg.garbage_token_status)
         if tok.expires < self.clock.now():
             raise ApiError("expired_token", "The access token provided has expired.", 401)
-        return Caller(tok.user_id, tok.scope, True, value)
+        return Caller(tok.user_id, tok.scope, True, value, tok.user_id in self.admins)
 
     def check_webhook(self, user_id: int, code: str) -> Caller:
         """Validate an incoming-webhook URL."""
         if self.webhooks.get(code) != user_id:
             raise ApiError("NO_AUTH_FOUND", "Wrong authorization data", 401)
-        return Caller(user_id, [*self.cfg.scope_list(), "user", "user_basic"], False)
+        scope = [*self.cfg.scope_list(), "user", "user_basic"]
+        return Caller(user_id, scope, False, "", user_id in self.admins)
 
     def add_webhook(self, user_id: int) -> str:
         """Create an incoming webhook for a user; return its code."""

@@ -111,6 +111,16 @@ def make_control(portal: Portal) -> Blueprint:
             }
         )
 
+    @route(bp, "/users/<int:user_id>/admin", ["PUT"], "make a user admin or not {admin: bool}")
+    def user_admin(user_id: int) -> Response:
+        """Give or take away the admin right (user.admin answers accordingly from now on)."""
+        with portal.lock:
+            if bool(body().get("admin")):
+                portal.tokens.admins.add(user_id)
+            else:
+                portal.tokens.admins.discard(user_id)
+            return json_response({"admins": sorted(portal.tokens.admins)})
+
     @route(bp, "/webhook", ["POST"], "create an incoming webhook {user_id=1} → its base URL")
     def webhook() -> Response:
         """Incoming webhook."""

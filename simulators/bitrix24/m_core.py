@@ -99,7 +99,7 @@ def profile(portal: Portal, caller: Caller, params: dict[str, Any]) -> Any:
     u = find_user(caller.user_id) or USERS[0]
     return {
         "ID": str(u["ID"]),
-        "ADMIN": u["ADMIN"],
+        "ADMIN": caller.is_admin,
         "NAME": u["NAME"],
         "LAST_NAME": u["LAST_NAME"],
         "PERSONAL_GENDER": u["PERSONAL_GENDER"],

@@ -47,7 +47,7 @@ def frame_html(
         {
             "lang": portal.cfg.language,
             "installed": portal.app.installed,
-            "is_admin": user["ADMIN"],
+            "is_admin": user_id in portal.tokens.admins,
             "user_id": user_id,
             "user_name": f"{user['NAME']} {user['LAST_NAME']}",
             "sid": sid,

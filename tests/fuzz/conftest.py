@@ -86,6 +86,7 @@ def fuzz_app(make_app, b24):  # type: ignore[no-untyped-def]
     card = ("deal", deal_id)  # every token's screen was opened on A's deal
     app.config["FUZZ"] = {
         "member": state.member_id,
+        "control": control,
         "payment_id": payment.id,
         "deal_id": deal_id,
         "token_a": frame_token(app, control, made["a"][0], 1, admin=True, entity=card),

@@ -29,7 +29,7 @@ from bizproc_app.models import (
 )
 from bizproc_app.payments.pipeline import notify_hash
 from simulators.bitrix24 import Bitrix24Simulator, SimConfig
-from tests.bitrix_fixtures import CLIENT_ID, CLIENT_SECRET
+from tests.bitrix_fixtures import CLIENT_ID, CLIENT_SECRET, frame_token
 from tests.fuzz.conftest import APP_TOKEN, NOTIFY_SECRET, OTHER_TOKEN, fuzz_app
 from workers.queues import QUEUE_NAMES, queue
 
@@ -227,9 +227,17 @@ def refused(resp, status: int, *words: str) -> dict[str, Any]:  # type: ignore[n
     return body
 
 
-def bearer(app) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """The Authorization header of A's administrator (a frame token fuzz_app issued)."""
-    return {"Authorization": f"Bearer {app.config['FUZZ']['token_a']}"}
+def bearer(app, card: tuple[str, int] | None = None) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The Authorization header of A's administrator, in a frame opened on that card of A's
+    portal (by default fuzz_app's deal): a number of B's is only a number in A's portal."""
+    if card is None:
+        return {"Authorization": f"Bearer {app.config['FUZZ']['token_a']}"}
+    fuzz = app.config["FUZZ"]
+    with app.app_context():
+        portal = db.session.scalar(select(Portal).where(Portal.member_id == fuzz["member"]))
+        portal_id = portal.id
+    token = frame_token(app, fuzz["control"], portal_id, 1, admin=True, entity=card)
+    return {"Authorization": f"Bearer {token}"}
 
 
 # The payment screen's API (/api/...) with A's admin frame token.
@@ -262,7 +270,8 @@ def test_a_cannot_read_cancel_press_or_refund_b_payments(
 def test_a_cannot_read_b_invoice(fuzz_app, portals, b24_b) -> None:  # type: ignore[no-untyped-def]
     b = portals["b"]
     before = snapshot(fuzz_app, b["portal_id"])
-    resp = fuzz_app.test_client().get(f"/api/invoices/{b['invoice_id']}", headers=bearer(fuzz_app))
+    card = bearer(fuzz_app, ("invoice", b["invoice_id"]))
+    resp = fuzz_app.test_client().get(f"/api/invoices/{b['invoice_id']}", headers=card)
     refused(resp, 404, "could not read the invoice")
     assert snapshot(fuzz_app, b["portal_id"]) == before
     b_untouched(b24_b)
@@ -273,7 +282,8 @@ def test_a_reading_b_deal_gets_an_empty_document(fuzz_app, portals, b24_b) -> No
     # with `deal: null` (not a 404 like an unknown invoice): nothing of B's is in it.
     b = portals["b"]
     before = snapshot(fuzz_app, b["portal_id"])
-    resp = fuzz_app.test_client().get(f"/api/deals/{b['deal_id']}", headers=bearer(fuzz_app))
+    card = bearer(fuzz_app, ("deal", b["deal_id"]))
+    resp = fuzz_app.test_client().get(f"/api/deals/{b['deal_id']}", headers=card)
     assert resp.status_code == 200
     assert resp.get_json() == {"deal": None, "history": [], "invoices": [], "order_payments": []}
     assert snapshot(fuzz_app, b["portal_id"]) == before
@@ -288,7 +298,8 @@ def test_b_payment_on_the_same_crm_number_stays_out_of_a_document(
     a, b = portals["a"], portals["b"]
     before = snapshot(fuzz_app, b["portal_id"])
     number = a["deal_id"] if kind == "deals" else a["invoice_id"]
-    resp = fuzz_app.test_client().get(f"/api/{kind}/{number}", headers=bearer(fuzz_app))
+    card = bearer(fuzz_app, (kind[:-1], number))
+    resp = fuzz_app.test_client().get(f"/api/{kind}/{number}", headers=card)
     assert resp.status_code == 200, resp.get_data(as_text=True)
     doc = resp.get_json()
     assert doc["deal"]["title"] == "A lunch" and doc["history"] == []
@@ -324,7 +335,7 @@ def test_a_cannot_pay_on_b_terminal(fuzz_app, portals, b24_b) -> None:  # type: 
             "target": {"kind": "invoice", "id": a["invoice_id"]},
             "terminal_id": b["terminal_id"],
         },
-        headers=bearer(fuzz_app),
+        headers=bearer(fuzz_app, ("deal", a["deal_id"])),
     )
     body = refused(resp, 409, f"unknown terminal {b['terminal_id']}")
     assert set(body["errors"]) == {"terminal"}
@@ -333,24 +344,25 @@ def test_a_cannot_pay_on_b_terminal(fuzz_app, portals, b24_b) -> None:  # type: 
 
 
 @pytest.mark.parametrize(
-    ("kind", "key", "problem"),
+    ("kind", "key", "status", "problem"),
     [
-        ("invoice", "invoice_id", "could not read the invoice"),
-        ("order_payment", "order_payment_id", "could not read the order"),
+        ("invoice", "invoice_id", 404, "could not read the invoice"),
+        ("order_payment", "order_payment_id", 403, "belongs to another deal or invoice"),
     ],
 )
 def test_a_cannot_pay_b_invoice_or_order_payment(
-    fuzz_app, portals, b24_b, kind, key, problem
+    fuzz_app, portals, b24_b, kind, key, status, problem
 ) -> None:  # type: ignore[no-untyped-def]
-    # The document is read in A's own Bitrix24, where B's number does not exist.
+    # The document is read in A's own Bitrix24, where B's number does not exist (an order
+    # payment is looked for among the card's own, in A's portal).
     a, b = portals["a"], portals["b"]
     before = snapshot(fuzz_app, b["portal_id"])
     resp = fuzz_app.test_client().post(
         "/api/payments",
         json={"target": {"kind": kind, "id": b[key]}, "terminal_id": a["terminal_id"]},
-        headers=bearer(fuzz_app),
+        headers=bearer(fuzz_app, ("deal", a["deal_id"])),
     )
-    refused(resp, 404, problem)
+    refused(resp, status, problem)
     assert snapshot(fuzz_app, b["portal_id"]) == before
     b_untouched(b24_b)
 
@@ -362,7 +374,7 @@ def test_a_cannot_add_an_invoice_to_b_deal(fuzz_app, portals, b24, b24_b) -> Non
     resp = fuzz_app.test_client().post(
         f"/api/deals/{b['deal_id']}/invoices",
         json={"title": "Sneaky", "amount": "5.00"},
-        headers=bearer(fuzz_app),
+        headers=bearer(fuzz_app, ("deal", b["deal_id"])),
     )
     refused(resp, 404, "no such deal")
     assert snapshot(fuzz_app, b["portal_id"]) == before

@@ -1,4 +1,4 @@
-"""The payment screen acts as its user: Bitrix24's CRM permissions decide what a clerk sees.
+"""The frame acts as its user: Bitrix24's CRM permissions and admin right decide, not the app.
 
 Carol (user 3, no admin) may read and change only the deals and invoices she is responsible for
 (the simulator's per-user permissions, `PUT /_sim/permissions`). Everything goes through the
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from bizproc_app.extensions import redis_conn
 from tests.integration.payments.test_ui_api import _open
 
 CAROL = 3
 NOT_ALLOWED = "Bitrix24 does not let you see or change this deal or invoice."
+ADMINS_ONLY = "Only portal administrators may do this."
 OTHER_CARD = "This screen belongs to another deal or invoice: open the payment screen on that card."
 
 
@@ -65,3 +67,25 @@ def test_the_screen_shows_a_clerk_only_what_bitrix24_lets_her_see(shop, ctl, app
     assert (added.status_code, added.json()["error"]) == (403, NOT_ALLOWED)
     crm: dict[str, Any] = ctl("GET", "crm")
     assert [i["title"] for i in crm["invoices"] if i.get("parentId2") == mine] == ["Hers", "Anna's"]
+
+
+def test_an_admin_whose_right_is_taken_away_loses_admin_routes_within_minutes(
+    shop, ctl, app_port, served_app
+) -> None:  # type: ignore[no-untyped-def]
+    ctl("PUT", f"users/{CAROL}/admin", {"admin": True})
+    frame = _open(ctl, app_port, "CRM_DEAL_DETAIL_TAB", shop["deal_id"], user_id=CAROL)
+    assert frame.boot["user"]["admin"] is True
+    assert frame.call("GET", "/settings").status_code == 200
+    ctl("PUT", f"users/{CAROL}/admin", {"admin": False})
+    # Within ADMIN_RECHECK_SECONDS the answer Bitrix24 gave when the frame opened still holds;
+    # then (here: the recheck marks dropped, as after five minutes) it is asked again.
+    with served_app.app_context():
+        for mark in redis_conn.client.scan_iter("frame:*:admin-checked"):
+            redis_conn.client.delete(mark)
+    settings = frame.call("GET", "/settings")
+    assert (settings.status_code, settings.json()["error"]) == (403, ADMINS_ONLY)
+    users = frame.call("PUT", "/refund-users", {"users": [CAROL]})
+    assert users.status_code == 403
+    # The answer is remembered only when it is yes: a right given back counts at once.
+    ctl("PUT", f"users/{CAROL}/admin", {"admin": True})
+    assert frame.call("GET", "/settings").status_code == 200

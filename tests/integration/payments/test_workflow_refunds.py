@@ -46,6 +46,18 @@ def _set(served_app, shop, **form: Any) -> dict[str, Any]:  # type: ignore[no-un
     return {"status": resp.status_code, **resp.get_json()}
 
 
+def test_a_workflow_refund_naming_a_user_without_refund_rights_is_refused(
+    shop, ctl, pinpads, processes, served_app
+) -> None:  # type: ignore[no-untyped-def]
+    payment_id = _paid(ctl, shop, served_app, "30.00")
+    as_carol = {"payment_id": payment_id, "amount": "2.00", "user": f"user_{CAROL}"}
+    carol = outcome(ctl, shop["deal_id"], as_carol, REFUND)
+    assert carol["status"] == "error" and f"User {CAROL} has no refund rights" in carol["error"]
+    as_anna = {**as_carol, "user": "user_1"}  # the admin who installed the app
+    assert outcome(ctl, shop["deal_id"], as_anna, REFUND)["status"] == "approved"
+    assert [e["amountCents"] for e in refunds(pinpads)] == [200]
+
+
 def test_workflow_refunds_follow_the_settings(shop, ctl, pinpads, processes, served_app) -> None:  # type: ignore[no-untyped-def]
     payment_id = _paid(ctl, shop, served_app, "30.00")
     deal = shop["deal_id"]
@@ -63,9 +75,6 @@ def test_workflow_refunds_follow_the_settings(shop, ctl, pinpads, processes, ser
     whole = outcome(ctl, deal, {"payment_id": payment_id}, REFUND)  # the remainder, 30.00
     assert whole["status"] == "error" and "at most 5.00" in whole["error"], whole
 
-    as_carol = {"payment_id": payment_id, "amount": "2.00", "user": f"user_{CAROL}"}
-    carol = outcome(ctl, deal, as_carol, REFUND)
-    assert carol["status"] == "error" and f"User {CAROL} has no refund rights" in carol["error"]
     assert refunds(pinpads) == []  # nothing refused ever reached Linkly
 
     workflow_id = run(ctl, deal, {"payment_id": payment_id, "amount": "5.00"}, REFUND)

@@ -110,3 +110,13 @@ def test_rules_are_checked_and_reset(b24: Client) -> None:
     assert b24.ctl("GET", "permissions") == {str(CLERK): {"2": {"read": "none"}}}
     b24.ctl("DELETE", "permissions")
     assert b24.ctl("GET", "permissions") == {}
+
+
+def test_the_admin_right_can_be_taken_away_and_given(b24: Client) -> None:
+    anna = b24.issue(1)["access_token"]
+    assert b24.ok("user.admin", {}, anna) is True
+    assert b24.ctl("PUT", "users/1/admin", {"admin": False}) == {"admins": []}
+    assert b24.ok("user.admin", {}, anna) is False  # the same token, asked again
+    assert b24.ok("profile", {}, anna)["ADMIN"] is False
+    b24.ctl("PUT", "users/3/admin", {"admin": True})
+    assert b24.ok("user.admin", {}, b24.issue(3)["access_token"]) is True

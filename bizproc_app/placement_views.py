@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import secrets as token_secrets
-import time
 from dataclasses import replace
 
 from flask import Blueprint, current_app, make_response, render_template, request
@@ -13,7 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from bizproc_app.acting_user import identify, presented_token, user_client
 from bizproc_app.assets import AssetsMissing, entry
-from bizproc_app.bitrix import BitrixClient, BitrixError, PortalTokens
+from bizproc_app.bitrix import BitrixClient, BitrixError, PortalTokens, TokenStore
 from bizproc_app.extensions import db, redis_conn, secrets
 from bizproc_app.frame import Entity, FrameUser, open_session
 from bizproc_app.models import RefundGrant
@@ -29,13 +28,13 @@ DEAL_PLACEMENTS = ("CRM_DEAL_DETAIL_TAB", "CRM_DEAL_DETAIL_TOOLBAR")
 INVOICE_PLACEMENTS = ("CRM_SMART_INVOICE_DETAIL_TAB", "CRM_SMART_INVOICE_DETAIL_TOOLBAR")
 
 
-def _who(portal, access: str, refresh: str) -> tuple[FrameUser, BitrixClient]:  # type: ignore[no-untyped-def]
+def _who(portal, store: TokenStore) -> tuple[FrameUser, BitrixClient]:  # type: ignore[no-untyped-def]
     """Ask the portal (its stored endpoint, the user's own token) who this is."""
     client = user_client(
         current_app.config["APP_CONFIG"],
         member_id=portal.member_id,
         client_endpoint=portal.client_endpoint,
-        store=presented_token(portal.member_id, access, refresh),
+        store=store,
         redis_client=redis_conn.client,
         lock_name=f"frame-open:{token_secrets.token_hex(8)}",
     )
@@ -53,17 +52,13 @@ def placement() -> ResponseReturnValue:
     assert portal is not None
     if not form.get("AUTH_ID"):
         return error(401, "the frame POST carries no AUTH_ID")
+    store = presented_token(portal.member_id, form["AUTH_ID"], form.get("REFRESH_ID", ""))
     try:
-        user, client = _who(portal, form["AUTH_ID"], form.get("REFRESH_ID", ""))
+        user, client = _who(portal, store)
     except BitrixError as exc:
         log.info("placement: user.current refused (%s)", exc.code)
         return error(401, "Bitrix24 did not confirm who you are: reopen the tab.")
-    expires = form.get("AUTH_EXPIRES", "")
-    tokens = PortalTokens(
-        form["AUTH_ID"],
-        form.get("REFRESH_ID", ""),
-        time.time() + (int(expires) if expires.isdigit() else 3600),
-    )
+    tokens = store.load(portal.member_id)  # refreshed if the form's AUTH_ID had expired
     name = form.get("PLACEMENT", "DEFAULT").upper()
     try:
         options = json.loads(form.get("PLACEMENT_OPTIONS") or "{}")

@@ -111,7 +111,10 @@ class Campaign:
             "phases": {k: round(v, 1) for k, v in self.phases.items()},
             "faults": dict(injector.counts),
             "fault_log": injector.log,
-            "entries": invariants.entry_counts(self.entries, self.refunds),
+            "entries": {
+                **invariants.entry_counts(self.entries, self.refunds),
+                "purchase by ui, started": len(self.ui_payments),
+            },
             **invariants.check(facts, self._robots(), self.ui_payments),
             "secret_scan": scan.scan(self.stack, app, sim),
         }

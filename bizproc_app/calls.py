@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from activities import REFUND_VIA_POS, SEND_TO_POS
-from bizproc_app.bitrix import BitrixClient, WorkflowNotFound
+from bizproc_app.bitrix import AccessDenied, BitrixClient, WorkflowNotFound
 from bizproc_app.config import Config
 from bizproc_app.models import HandlerCall, JournalEntry, Payment, Portal, utcnow
 from bizproc_app.payments import service
@@ -202,7 +202,7 @@ def _started_elsewhere(session: Session, call: HandlerCall) -> bool:
 
 def report_error(session: Session, call: HandlerCall, client: BitrixClient, message: str) -> None:
     """Tell the workflow its call ended in status=error (its one and only outcome)."""
-    values = {"status": "error", "approved": False, "error": message}
+    values = {"status": "error", "approved": "N", "error": message}
     portal = session.get(Portal, call.portal_id)
     try:
         client.call(
@@ -210,7 +210,7 @@ def report_error(session: Session, call: HandlerCall, client: BitrixClient, mess
             {"EVENT_TOKEN": call.event_token, "RETURN_VALUES": values, "LOG_MESSAGE": message},
         )
         sent = "bizproc.event.send"
-    except WorkflowNotFound:
+    except (WorkflowNotFound, AccessDenied):  # the token can no longer be used
         sent = "workflow gone"
     journal(
         session, "bitrix.write", portal=portal, subject=str(call.id), method=sent, values=values

@@ -303,7 +303,7 @@ def _set_up_shop(py: str, env: dict[str, str], portal: str) -> tuple[str, int]:
             "builtin": "change_stage",
             "stage_id": "EXECUTING",
             "target_stage": "WON",
-            "condition": {"status": "approved"},
+            "condition": {"approved": "Y"},
         },
         timeout=10,
     )

@@ -32,7 +32,7 @@ def return_values(payment: Payment) -> dict[str, Any]:
     status = status_of(payment)
     return {
         "status": status,
-        "approved": status == "approved",
+        "approved": "Y" if status == "approved" else "N",  # a Bitrix24 bool is Y/N
         "response_code": str(result.get("response_code") or ""),
         "response_text": str(result.get("response_text") or ""),
         "txn_ref": payment.txn_ref or "",

@@ -111,7 +111,7 @@ def return_values(inp: ReportInput) -> dict[str, Any]:
     }
     values.update(
         status=inp.status,
-        approved=inp.status == "approved",
+        approved="Y" if inp.status == "approved" else "N",  # a Bitrix24 bool is Y/N
         amount=format_amount(inp.amount_cents),
         payment_id=inp.payment_id,
     )
@@ -250,9 +250,11 @@ def record_results(
     for name, (method, _) in commands.items():
         if name in result.errors:
             err = result.errors[name]
-            if name == "event" and isinstance(err, WorkflowNotFound):
-                # The token is dead. If an earlier send's answer was lost, that send most
-                # likely completed the workflow; otherwise the workflow ended without us.
+            if name == "event" and isinstance(err, WorkflowNotFound | AccessDenied):
+                # The token is dead (the method's page lists ACCESS_DENIED for a token that can
+                # no longer be used; the runtime says WorkflowNotFound). If an earlier send's
+                # answer was lost, that send most likely completed the workflow; otherwise the
+                # workflow ended without us.
                 done["event"] = "unconfirmed" if "event" in uncertain else "workflow_gone"
             elif name in COMMENT_TARGETS and err.code == "OWNER_NOT_FOUND":
                 done[name] = "owner_gone"

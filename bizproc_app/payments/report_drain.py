@@ -316,7 +316,7 @@ class ReportDrain:
             event_token=None if late else ctx.get("event_token"),
             return_values=outcome.return_values(payment),
             comment=comment,
-            notify_user_ids=people if (late or conflict or not payment.is_final) else (),
+            notify_user_ids=people,  # told only when the plan wants it (unknown, late, gone...)
             notify_message=outcome.message(payment, late=late),
             covers=covers,
             alert=conflict or attention,

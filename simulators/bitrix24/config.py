@@ -62,6 +62,18 @@ class SimConfig:
         "event.send with a stale token on a live workflow: ignore (true) or error [?]",
         choices=["ignore", "error"],
     )
+    convert_returns: bool = opt(
+        False,
+        "bizproc.event.send converts return values to their declared types (bool -> Y/N, int, "
+        "double); off: they are stored exactly as sent [?]",
+    )
+    ended_workflow: str = opt(
+        "access_denied",
+        "bizproc.event.send / activity.log on an ended workflow: access_denied (ACCESS_DENIED, "
+        "as the method's page lists for a token that can no longer be used) or "
+        "workflow_not_found (the runtime's WorkflowNotFound, below) [?]",
+        choices=["access_denied", "workflow_not_found"],
+    )
     wf_not_found_error: str = opt("0", "error value for an ended workflow (JSON int if digits) [?]")
     wf_not_found_status: int = opt(400, "HTTP status for an ended workflow [?]")
     garbage_token_error: str = opt(

@@ -200,12 +200,7 @@ class Engine:
         wf_id, act, event_id = self.parse_token(token)
         wf = self.workflows.get(wf_id)
         if wf is None or wf.status != "running":
-            err = self.portal.cfg.wf_not_found_error
-            raise ApiError(
-                int(err) if err.lstrip("-").isdigit() else err,
-                "WorkflowNotFound",
-                self.portal.cfg.wf_not_found_status,
-            )
+            raise self._ended()
         w = wf.waiting
         if w is None or w["event_id"] != event_id or w["activity_name"] != act:
             if self.portal.cfg.stale_token == "error":  # noqa: S105
@@ -215,9 +210,19 @@ class Engine:
             self.note(wf, "Stale event token ignored", "ignored")
             return
         robot = self.portal.activities.get(w["code"]) or {}
-        matched = values.match_returns(robot.get("RETURN_PROPERTIES") or {}, return_values)
+        declared = robot.get("RETURN_PROPERTIES") or {}
+        matched = values.match_returns(declared, return_values, self.portal.cfg.convert_returns)
         self.note(wf, message or DEFAULT_LOG, "event", w["code"])
         self._close(wf, matched)
+
+    def _ended(self) -> ApiError:
+        """The answer for a token whose workflow has ended (see SimConfig.ended_workflow)."""
+        cfg = self.portal.cfg
+        if cfg.ended_workflow == "access_denied":
+            return ApiError("ACCESS_DENIED", "Access denied!", 403)
+        err = cfg.wf_not_found_error
+        code = int(err) if err.lstrip("-").isdigit() else err
+        return ApiError(code, "WorkflowNotFound", cfg.wf_not_found_status)
 
     def activity_log(self, token: Any, message: str) -> None:
         """bizproc.activity.log semantics."""
@@ -226,12 +231,7 @@ class Engine:
             raise ApiError("ERROR_EMPTY_LOG_MESSAGE", "Empty log message!", 400)
         wf = self.workflows.get(wf_id)
         if wf is None or wf.status != "running":
-            err = self.portal.cfg.wf_not_found_error
-            raise ApiError(
-                int(err) if err.lstrip("-").isdigit() else err,
-                "WorkflowNotFound",
-                self.portal.cfg.wf_not_found_status,
-            )
+            raise self._ended()
         self.note(wf, str(message), "log")
 
     def tick(self) -> None:

@@ -106,8 +106,9 @@ def convert_return(prop: dict[str, Any], value: Any) -> Any:
     return convert(value, ptype)
 
 
-def match_returns(props: dict[str, Any], values: Any) -> dict[str, Any]:
-    """Keep keys matching RETURN_PROPERTIES case-insensitively (canonical key names), converted."""
+def match_returns(props: dict[str, Any], values: Any, convert: bool = False) -> dict[str, Any]:
+    """Keep keys matching RETURN_PROPERTIES case-insensitively (canonical key names); their
+    values as sent, or converted to the declared types."""
     if not isinstance(values, dict):
         return {}
     by_lower = {k.lower(): k for k in props}
@@ -115,5 +116,5 @@ def match_returns(props: dict[str, Any], values: Any) -> dict[str, Any]:
     for key, value in values.items():
         canon = by_lower.get(str(key).lower())
         if canon is not None:
-            out[canon] = convert_return(props[canon] or {}, value)
+            out[canon] = convert_return(props[canon] or {}, value) if convert else value
     return out

@@ -227,11 +227,11 @@ def test_return_values_hold_the_contract_keys_only() -> None:
     assert return_values(inp) == {
         "txn_ref": "T1",
         "status": "approved",
-        "approved": True,
+        "approved": "Y",
         "amount": "10.00",
         "payment_id": PID,
     }
-    assert return_values(make(status="declined"))["approved"] is False
+    assert return_values(make(status="declined"))["approved"] == "N"
 
 
 @pytest.mark.parametrize(

@@ -147,7 +147,7 @@ def test_an_approved_invoice_payment_is_one_batch_request(client, ctl, sale) -> 
     status, values = _returns(ctl, sale["wf_id"])
     assert status == "completed"
     assert values["status"] == "approved" and values["approved"] == "Y"
-    assert values["amount"] == 10.0 and values["payment_id"] == PID
+    assert values["amount"] == "10.00" and values["payment_id"] == PID
     assert values["txn_ref"] == "T0001" and values["receipt"] == "APPROVED"
     assert ctl("GET", "notifications") == []
 
@@ -242,7 +242,11 @@ def test_a_lost_answer_and_a_retry_leave_one_payment_and_one_comment_each(
     assert "uncertain" not in done and ctl("GET", "notifications") == []
 
 
-def test_a_gone_workflow_is_recorded_not_retried_and_people_are_told(client, ctl, sale) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("answer", ["access_denied", "workflow_not_found"])
+def test_a_gone_workflow_is_recorded_not_retried_and_people_are_told(
+    client, ctl, sale, answer
+) -> None:  # type: ignore[no-untyped-def]
+    ctl("POST", "config", {"ended_workflow": answer})  # both readings of the sources
     assert ctl("POST", "workflows/end")["terminated"] == 1
     done = report(client, sale["input"], {})
 

@@ -113,6 +113,8 @@ def test_stage_move_posts_handler_call(b24: Client, receiver: FormReceiver, robo
 
 
 def test_event_send_completes_once_with_types(b24: Client, receiver: FormReceiver, robot) -> None:  # type: ignore[no-untyped-def]
+    # The other reading of the sources: the portal converts to the declared types.
+    b24.ctl("POST", "config", {"convert_returns": True})
     form = run_robot(b24, receiver)["form"]
     token = form["event_token"]
     assert b24.ok("bizproc.activity.log", {"EVENT_TOKEN": token, "LOG_MESSAGE": "sent"}) is True
@@ -145,6 +147,11 @@ def test_event_send_completes_once_with_types(b24: Client, receiver: FormReceive
     }
     messages = [line["message"] for line in wf["log"]]
     assert "sent" in messages and "POS approved" in messages
+    r = b24.call("bizproc.event.send", {"event_token": token, "return_values": {}})
+    assert (r.status_code, r.json()) == (
+        403, {"error": "ACCESS_DENIED", "error_description": "Access denied!"}
+    )  # fmt: skip
+    b24.ctl("POST", "config", {"ended_workflow": "workflow_not_found"})
     r = b24.call("bizproc.event.send", {"event_token": token, "return_values": {}})
     assert r.status_code == 400
     assert r.json() == {"error": 0, "error_description": "WorkflowNotFound"}
@@ -191,7 +198,7 @@ def test_timeout_sets_is_timeout(b24: Client, receiver: FormReceiver, robot) -> 
     done = b24.ctl("GET", f"workflows/{wf['id']}")
     assert done["status"] == "completed" and done["returns"]["pos_send"]["IsTimeout"] == 1
     r = b24.call("bizproc.event.send", {"event_token": form["event_token"]})
-    assert r.json()["error_description"] == "WorkflowNotFound"
+    assert r.json()["error"] == "ACCESS_DENIED"  # the token can no longer be used
 
 
 def test_stage_change_terminates_waiting_workflow(
@@ -217,9 +224,28 @@ def test_change_stage_builtin_after_robot(b24: Client, receiver: FormReceiver, r
     call = run_robot(b24, receiver)
     b24.ok(
         "bizproc.event.send",
-        {"event_token": call["form"]["event_token"], "return_values": {"approved": True}},
+        {"event_token": call["form"]["event_token"], "return_values": {"approved": "Y"}},
     )
     assert b24.ok("crm.deal.get", {"id": call["deal"]["id"]})["STAGE_ID"] == "WON"
+
+
+def test_a_json_true_is_stored_as_sent_and_fails_a_y_condition(
+    b24: Client, receiver: FormReceiver, robot
+) -> None:  # type: ignore[no-untyped-def]
+    b24.ctl(
+        "POST",
+        "automation",
+        {"stage_id": "EXECUTING", "builtin": "change_stage", "target_stage": "WON",
+         "condition": {"approved": "Y"}},
+    )  # fmt: skip
+    call = run_robot(b24, receiver)
+    b24.ok(
+        "bizproc.event.send",
+        {"event_token": call["form"]["event_token"], "return_values": {"approved": True}},
+    )
+    wf = b24.ctl("GET", f"workflows/{call['form']['workflow_id']}")
+    assert wf["returns"]["pos_send"]["approved"] is True  # not turned into "Y"
+    assert b24.ok("crm.deal.get", {"id": call["deal"]["id"]})["STAGE_ID"] == "EXECUTING"
 
 
 def test_unsubscribed_robot_completes_immediately(b24: Client, receiver: FormReceiver) -> None:

@@ -35,6 +35,7 @@ RETURN_PROPERTIES: dict[str, dict[str, Any]] = {
     "txn_ref": prop("Transaction reference", "string"),
     "auth_code": prop("Authorisation code", "string"),
     "rrn": prop("RRN", "string"),
+    "ref": prop("Host reference (REF)", "string"),
     "card_type": prop("Card type", "string"),
     "account_type": prop("Account type", "string", description="CHQ | SAV | CRD"),
     "masked_pan": prop("Card number (masked)", "string"),

@@ -108,6 +108,7 @@ def _charge(terminal: str, cents: int) -> dict[str, Any]:
             "CutReceipt": "0",
             "ReceiptAutoPrint": "0",
             "Application": "00",
+            "PurchaseAnalysisData": {"OPR": "0|Baseline", "AMT": f"{cents:07d}", "PCM": "0000"},
         }
     }
     resp = _http.post(

@@ -36,8 +36,8 @@ def transaction_request(
 ) -> dict[str, Any]:
     """Build the Request block of a purchase ("P") or matched refund ("R", needs rfn).
 
-    No PAD tags are added by default: whether OPR/AMT/PCM are mandatory is unconfirmed, so
-    callers pass them in `extra_pad` if their accreditation asks for them.
+    Callers pass the other PAD tags in `extra_pad` (the pipeline sends OPR, AMT and PCM, as
+    every Linkly sample does: `payments.pipeline.core_pad`).
     """
     validate_txn_ref(txn_ref)
     validate_cents(amount_cents)

@@ -38,6 +38,7 @@ def return_values(payment: Payment) -> dict[str, Any]:
         "txn_ref": payment.txn_ref or "",
         "auth_code": str(result.get("auth_code") or ""),
         "rrn": str(result.get("rrn") or ""),
+        "ref": str(result.get("ref") or ""),
         "card_type": str(result.get("card_type") or ""),
         "account_type": str(result.get("account") or ""),
         "masked_pan": str(result.get("pan") or ""),
@@ -61,6 +62,8 @@ def comment(payment: Payment) -> str:
         )
     if values["auth_code"]:
         lines.append(f"Auth code: {values['auth_code']}, RRN: {values['rrn']}")
+    if values["ref"]:
+        lines.append(f"Host reference: {values['ref']}")
     if values["status"] not in ("approved", "unknown") and values["error"]:
         lines.append(f"Reason: {values['error']}")
     lines.append(f"Reference: {values['txn_ref']} (POS payment {payment.id})")

@@ -127,6 +127,7 @@ def payment_view(session: Session, payment: Payment) -> dict[str, Any]:
             "masked_pan": result.get("pan"),
             "auth_code": result.get("auth_code"),
             "rrn": result.get("rrn"),
+            "ref": result.get("ref"),
         }
         if result
         else None,

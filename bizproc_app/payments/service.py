@@ -67,6 +67,7 @@ class PaymentRequest:
     original_payment_id: str | None = None
     handler_call_id: int | None = None
     workflow_id: str | None = None  # a robot's or activity's workflow: named on refunds
+    operator: str = ""  # the clerk's name, sent to Linkly with the sale (OPR)
     event_token: str | None = None
     timeout_seconds: int = 0
     # When the request reached us (a robot call's arrival): deadlines count from here.
@@ -161,7 +162,11 @@ def _start_refund(session: Session, cfg: Config, req: PaymentRequest) -> Payment
     # its own history (conflicts, decisions), and this request's workflow token.
     crm_keys = ("bitrix_payment_id", "success_stage", "title")
     payment.context = {k: original.context.get(k) for k in crm_keys}
-    payment.context |= {"event_token": req.event_token, "rfn": original.rfn}
+    payment.context |= {
+        "event_token": req.event_token,
+        "rfn": original.rfn,
+        "operator": req.operator,
+    }
     if req.workflow_id:
         payment.context["workflow_id"] = req.workflow_id
     session.add(payment)
@@ -280,6 +285,7 @@ def _new_payment(
             "bitrix_payment_id": crm.bitrix_payment_id,
             "success_stage": crm.success_stage,
             "title": crm.title,
+            "operator": req.operator,
         },
     )
 

@@ -97,6 +97,10 @@ def result_values(result: TransactionResult) -> dict[str, Any]:
         "account": result.account,
         "pan": result.pan,
         "rfn": result.rfn,
+        # The host reference Linkly asks a POS to record against the sale (found from the
+        # receipt), and the whole analysis data it came in.
+        "ref": str(result.purchase_analysis_data.get("REF") or "") or None,
+        "pad": {str(k): str(v) for k, v in result.purchase_analysis_data.items()},
         "date": result.date,
     }
 

@@ -30,6 +30,7 @@ export interface PaymentResult {
   masked_pan?: string
   auth_code?: string
   rrn?: string
+  ref?: string | null
 }
 
 export interface Payment {

@@ -62,6 +62,12 @@ class SimulatorConfig:
     input_timeout: float = opt(60.0, "seconds the PIN pad waits for cardholder/operator input")
     offline_code: str = opt("PF", "ResponseCode of the pinpad_offline fault [?]")
     no_response_code: str = opt("X0", "ResponseCode of the no_response fault [?]")
+    require_core_pad: bool = opt(
+        True,
+        "purchases and refunds need the PAD tags every Linkly sample sends: OPR "
+        "(operatorId|name), AMT (the sale total in cents, 7+ digits, equal to AmtPurchase) and "
+        "PCM (4 digits); off: any PAD is taken [?]",
+    )
     refund_unknown_rfn_code: str = opt("12", "ResponseCode for a refund with an unknown RFN [?]")
     refund_over_code: str = opt("13", "ResponseCode for refunds above the original amount [?]")
     refund_without_rfn: str = opt(

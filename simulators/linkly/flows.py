@@ -192,6 +192,8 @@ class CardFlow:
                     orig if req.get("txntype") == "R" else None,
                     int(req.get("amtpurchase") or 0),
                     int(req.get("amtcash") or 0),
+                    str((req.get("purchaseanalysisdata") or {}).get("opr") or ""),
+                    str(resp["PurchaseAnalysisData"].get("REF") or ""),
                 )
             )
             sign = -1 if req.get("txntype") == "R" else 1

@@ -23,6 +23,8 @@ class LedgerEntry:
     originalRfn: str | None = None
     amtPurchase: int = 0
     amtCash: int = 0
+    operator: str = ""  # the request's PAD OPR
+    ref: str = ""  # the host reference returned in the response's PAD REF
 
 
 class Ledger:

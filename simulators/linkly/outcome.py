@@ -51,6 +51,8 @@ def transaction_response(
     pad_data: dict[str, str] = {"AMT": f"{total_cents(req):09d}"}
     if rfn:
         pad_data["RFN"] = rfn
+    if at_host:  # the host's reference, which Linkly asks the POS to record against the sale
+        pad_data["REF"] = f"{secrets.randbelow(10**12):012d}"
     return {
         "TxnType": req.get("txntype", " "),
         "Merchant": req.get("merchant", "00"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -92,6 +93,24 @@ def transaction(errors: Errors, req: dict[str, Any], cfg: SimulatorConfig) -> No
     tip = req.get("amttip", 0)
     if not is_int(tip) or not 0 <= tip <= MAX_AMOUNT:
         _add(errors, "Request.AmtTip", "AmtTip must be an integer number of cents")
+    if cfg.require_core_pad and txn_type in ("P", "R"):
+        core_pad(errors, req)
+
+
+def core_pad(errors: Errors, req: dict[str, Any]) -> None:
+    """OPR, AMT and PCM, as Linkly's sample POS integrations send them with every sale."""
+    pad = req.get("purchaseanalysisdata")
+    pad = pad if isinstance(pad, dict) else {}
+    where = "Request.PurchaseAnalysisData"
+    opr, amt, pcm = pad.get("opr"), pad.get("amt"), pad.get("pcm")
+    if not isinstance(opr, str) or not re.fullmatch(r"[0-9]+\|[^|]*", opr):
+        _add(errors, f"{where}.OPR", 'OPR is required: "operatorId|name"')
+    if not isinstance(amt, str) or not re.fullmatch(r"[0-9]{7,9}", amt):
+        _add(errors, f"{where}.AMT", "AMT is required: the sale total in cents, 7 to 9 digits")
+    elif is_int(req.get("amtpurchase")) and int(amt) != req["amtpurchase"]:
+        _add(errors, f"{where}.AMT", "AMT must equal AmtPurchase")
+    if not isinstance(pcm, str) or not re.fullmatch(r"[0-9]{4}", pcm):
+        _add(errors, f"{where}.PCM", 'PCM is required: the POS capability matrix, e.g. "0000"')
 
 
 def operation(errors: Errors, op: str, req: dict[str, Any], cfg: SimulatorConfig) -> None:

@@ -8,6 +8,7 @@ run the payments. Every request stays on 127.0.0.1 and the console stays free of
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -247,6 +248,7 @@ def test_clerk_pays_an_invoice_on_the_pin_pad_and_refunds_part(
     expect(clerk.t("account-type")).to_have_text("Credit (CRD)")
     expect(clerk.t("card-type")).to_have_text("VISA")
     expect(clerk.t("auth-code")).not_to_have_text("—")
+    expect(clerk.t("host-ref")).to_have_text(re.compile(r"^\d{12}$"))  # Linkly's REF, kept
     expect(clerk.t("receipt")).to_contain_text("APPROVED")
     expect(result).to_contain_text("15.00")
     expect(clerk.status(invoice)).to_have_attribute("data-status", "paid")

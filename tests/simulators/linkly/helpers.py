@@ -72,8 +72,15 @@ class Receiver:
         self._server.server_close()
 
 
+def core_pad(amount: Any) -> dict[str, str]:
+    """The PAD tags every Linkly sample sends with a sale (the simulator requires them)."""
+    cents = amount if isinstance(amount, int) and not isinstance(amount, bool) else 0
+    return {"OPR": "1|Test clerk", "AMT": f"{max(cents, 0):07d}", "PCM": "0000"}
+
+
 def purchase(amount: int = 1000, ref: str = "REF0001", **extra: Any) -> dict[str, Any]:
     """A camelCase purchase request body (Linkly's JS samples style)."""
+    pad = {**core_pad(amount), **extra.pop("purchaseAnalysisData", {})}
     return {
         "request": {
             "txnType": "P",
@@ -82,6 +89,7 @@ def purchase(amount: int = 1000, ref: str = "REF0001", **extra: Any) -> dict[str
             "merchant": "00",
             "application": "00",
             "currencyCode": "AUD",
+            "purchaseAnalysisData": pad,
             **extra,
         }
     }

@@ -6,12 +6,12 @@ import uuid
 
 import pytest
 
-from tests.simulators.linkly.helpers import control, purchase
+from tests.simulators.linkly.helpers import control, core_pad, purchase
 
 
 def refund(amount: int, ref: str, rfn: str | None) -> dict:
     """A refund body, optionally matched to an RFN."""
-    pad = {"RFN": rfn} if rfn else {}
+    pad = {**core_pad(amount), **({"RFN": rfn} if rfn else {})}
     return {
         "Request": {
             "TxnType": "R",

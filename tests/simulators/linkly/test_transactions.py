@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from tests.simulators.linkly.helpers import Pos, control, purchase, wait_until
 
 
@@ -26,7 +28,9 @@ def test_sync_purchase_approved(pos):
 
 
 def test_async_omitted_means_sync_and_pascal_input(pos):
-    body = {"Request": {"TxnType": "P", "AmtPurchase": 500, "TxnRef": "PASCAL1"}}
+    pad = {"OPR": "7|Anna", "AMT": "0000500", "PCM": "0000"}
+    body = {"Request": {"TxnType": "P", "AmtPurchase": 500, "TxnRef": "PASCAL1",
+                        "PurchaseAnalysisData": pad}}  # fmt: skip
     _, r = pos.post("transaction", body)
     assert r.status_code == 200 and r.json()["response"]["success"] is True
 
@@ -239,3 +243,31 @@ def test_two_pinpads_are_independent(sim, note):
     assert r.json()["response"]["success"] is True
     assert pos2.get(sid1).status_code == 404  # sessions are scoped to their PIN pad
     assert [e["pinpad"] for e in sim.ledger.entries()] == [pad2["id"]]
+
+
+@pytest.mark.parametrize(
+    ("pad", "fields"),
+    [
+        ({}, {"OPR", "AMT", "PCM"}),
+        ({"OPR": "Anna", "AMT": "0000500", "PCM": "0000"}, {"OPR"}),
+        ({"OPR": "7|Anna", "AMT": "500", "PCM": "0000"}, {"AMT"}),
+        ({"OPR": "7|Anna", "AMT": "0000600", "PCM": "0000"}, {"AMT"}),
+        ({"OPR": "7|Anna", "AMT": "0000500", "PCM": "0"}, {"PCM"}),
+    ],
+)
+def test_a_sale_without_the_core_pad_tags_is_refused(sim, pos, pad, fields) -> None:  # type: ignore[no-untyped-def]
+    body = {"Request": {"TxnType": "P", "AmtPurchase": 500, "TxnRef": "NOPAD1",
+                        "PurchaseAnalysisData": pad}}  # fmt: skip
+    _, r = pos.post("transaction", body)
+    assert r.status_code == 400
+    named = {k.rsplit(".", 1)[1] for k in r.json()["errors"] if "PurchaseAnalysisData" in k}
+    assert named == fields, r.json()
+    control(sim.base_url, "PATCH", "/config", json={"require_core_pad": False})
+    _, r = pos.post("transaction", {"Request": {**body["Request"], "TxnRef": "NOPAD2"}})
+    assert r.status_code == 200, r.text  # the switch for the reading that they are optional
+
+
+def test_a_host_reference_comes_back_with_an_approval(pos) -> None:  # type: ignore[no-untyped-def]
+    _, r = pos.post("transaction", purchase(1000, "WITHREF1"), async_=False)
+    pad = r.json()["response"]["purchaseAnalysisData"]
+    assert pad["REF"].isdigit() and len(pad["REF"]) == 12

@@ -75,6 +75,8 @@ class LinklyClient:
         notification_uri: str,
         notification_authorization: str,
         currency: str = "AUD",
+        operator_id: int,
+        operator_name: str,
         receipt_auto_print: str = "0",
         extra_pad: Mapping[str, str] | None = None,
     ) -> SubmitResult:
@@ -85,8 +87,9 @@ class LinklyClient:
         or a token error (LinklyUnavailable, SecretRejected) raised before anything was sent.
         """
         request = payloads.transaction_request(
-            "P", txn_ref, amount_cents, currency, receipt_auto_print, extra_pad
-        )
+            "P", txn_ref, amount_cents, currency, receipt_auto_print, extra_pad,
+            operator_id=operator_id, operator_name=operator_name,
+        )  # fmt: skip
         return self._submit(
             credentials, session_id, request, notification_uri, notification_authorization
         )
@@ -102,6 +105,8 @@ class LinklyClient:
         notification_uri: str,
         notification_authorization: str,
         currency: str = "AUD",
+        operator_id: int,
+        operator_name: str,
         receipt_auto_print: str = "0",
         extra_pad: Mapping[str, str] | None = None,
     ) -> SubmitResult:
@@ -110,8 +115,9 @@ class LinklyClient:
         The app must check the refund does not exceed the original: Linkly is not known to.
         """
         request = payloads.transaction_request(
-            "R", txn_ref, amount_cents, currency, receipt_auto_print, extra_pad, rfn=rfn
-        )
+            "R", txn_ref, amount_cents, currency, receipt_auto_print, extra_pad,
+            operator_id=operator_id, operator_name=operator_name, rfn=rfn,
+        )  # fmt: skip
         return self._submit(
             credentials, session_id, request, notification_uri, notification_authorization
         )

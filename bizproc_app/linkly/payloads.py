@@ -12,6 +12,7 @@ from bizproc_app.linkly.money import validate_cents, validate_txn_ref
 _PAD_TAG = re.compile(r"[A-Z0-9]{3}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 RECEIPT_AUTO_PRINT = frozenset({"0", "7", "9"})
+CORE_TAGS = frozenset({"RFN", "OPR", "AMT", "PCM"})
 MAX_KEY_DATA = 60
 
 
@@ -32,12 +33,14 @@ def transaction_request(
     receipt_auto_print: str,
     extra_pad: Mapping[str, str] | None,
     *,
+    operator_id: int,
+    operator_name: str,
     rfn: str | None = None,
 ) -> dict[str, Any]:
     """Build the Request block of a purchase ("P") or matched refund ("R", needs rfn).
 
-    Callers pass the other PAD tags in `extra_pad` (the pipeline sends OPR, AMT and PCM, as
-    every Linkly sample does: `payments.pipeline.core_pad`).
+    Every Linkly sample sends OPR (the operator), AMT (the total) and PCM (POS capabilities)
+    with a sale, so they are always set here; other PAD tags come in `extra_pad`.
     """
     validate_txn_ref(txn_ref)
     validate_cents(amount_cents)
@@ -45,10 +48,12 @@ def transaction_request(
         raise ValueError("currency must be three upper-case letters")
     if receipt_auto_print not in RECEIPT_AUTO_PRINT:
         raise ValueError(f"receipt_auto_print must be one of {sorted(RECEIPT_AUTO_PRINT)}")
-    pad: dict[str, str] = {}
+    pad = core_pad(amount_cents, operator_id, operator_name)
     for tag, value in (extra_pad or {}).items():
-        if not isinstance(tag, str) or not _PAD_TAG.fullmatch(tag) or tag == "RFN":
-            raise ValueError(f"invalid PurchaseAnalysisData tag {tag!r} (RFN is set by refund)")
+        if not isinstance(tag, str) or not _PAD_TAG.fullmatch(tag) or tag in CORE_TAGS:
+            raise ValueError(
+                f"invalid PurchaseAnalysisData tag {tag!r} (RFN, OPR, AMT, PCM are set here)"
+            )
         if not isinstance(value, str):
             raise TypeError(f"PurchaseAnalysisData {tag} must be a string")
         pad[tag] = value
@@ -68,6 +73,14 @@ def transaction_request(
         "ReceiptAutoPrint": receipt_auto_print,
         "PurchaseAnalysisData": pad,
     }
+
+
+def core_pad(amount_cents: int, operator_id: int, operator_name: str) -> dict[str, str]:
+    """OPR ("operatorId|name"), AMT (the total in cents, at least 7 digits) and PCM ("0000")."""
+    if not isinstance(operator_id, int) or operator_id < 0:
+        raise ValueError("operator_id must be a non-negative integer")
+    name = "".join(c for c in str(operator_name) if c.isprintable() and c != "|")[:30].strip()
+    return {"OPR": f"{operator_id}|{name}", "AMT": f"{amount_cents:07d}", "PCM": "0000"}
 
 
 def send_key_request(key: Key | str, data: str) -> dict[str, str]:

@@ -180,7 +180,9 @@ class Pipeline:
             currency=payment.currency,
             notification_uri=uri,
             notification_authorization=f"Bearer {secret}",
-            extra_pad=core_pad(payment),
+            operator_id=payment.requested_by or 0,
+            operator_name=payment.context.get("operator")
+            or ("Bitrix24 workflow" if payment.source == "robot" else "Bitrix24"),
         )
         try:
             if payment.kind == "refund":
@@ -331,17 +333,3 @@ class Pipeline:
     @staticmethod
     def _later(seconds: float):  # type: ignore[no-untyped-def]
         return states.now() + timedelta(seconds=seconds)
-
-
-def core_pad(payment: Payment) -> dict[str, str]:
-    """The PAD tags Linkly's own samples send with every sale: the operator (Bitrix24 user id and
-    name), the sale total in cents (at least 7 digits) and the POS capability matrix."""
-    name = payment.context.get("operator") or (
-        "Bitrix24 workflow" if payment.source == "robot" else "Bitrix24"
-    )
-    name = "".join(c for c in str(name) if c.isprintable() and c != "|")[:30].strip()
-    return {
-        "OPR": f"{payment.requested_by or 0}|{name}",
-        "AMT": f"{payment.amount_cents:07d}",
-        "PCM": "0000",
-    }

@@ -179,6 +179,8 @@ class Pos:
             amount_cents=to_cents(amount),
             notification_uri=self.notify_uri,
             notification_authorization=p.auth,
+            operator_id=7,
+            operator_name="Test clerk",
             **kwargs,
         )
         return p
@@ -193,6 +195,8 @@ class Pos:
             rfn=rfn,
             notification_uri=self.notify_uri,
             notification_authorization=p.auth,
+            operator_id=7,
+            operator_name="Test clerk",
         )
         return p
 
@@ -592,6 +596,8 @@ def test_dropped_response_is_outcome_unknown_and_recovered_without_a_second_post
             amount_cents=to_cents(Decimal("10.00")),
             notification_uri=pos.notify_uri,
             notification_authorization="Bearer dropped",
+            operator_id=7,
+            operator_name="Test clerk",
         )
     assert caught.value.session_id == session_id
     assert caught.value.status is None  # no HTTP answer at all
@@ -628,6 +634,8 @@ def test_http_error_on_the_post_is_outcome_unknown_until_recovery(
             amount_cents=1000,
             notification_uri=pos.notify_uri,
             notification_authorization="Bearer http-error",
+            operator_id=7,
+            operator_name="Test clerk",
         )
     assert caught.value.status == status
     assert caught.value.reason == f"http_{status}"

@@ -57,6 +57,8 @@ def purchase(client: LinklyClient, credentials: TerminalCredentials) -> None:
         amount_cents=1000,
         notification_uri=NOTIFY_URI,
         notification_authorization=NOTIFY_AUTH,
+        operator_id=7,
+        operator_name="Anna",
     )
 
 

@@ -40,6 +40,8 @@ def purchase(client: LinklyClient, credentials: TerminalCredentials, **overrides
         "amount_cents": 1000,
         "notification_uri": NOTIFY_URI,
         "notification_authorization": NOTIFY_AUTH,
+        "operator_id": 7,
+        "operator_name": "Anna",
     }
     return client.purchase(**{**kwargs, **overrides})
 
@@ -53,6 +55,8 @@ def refund(client: LinklyClient, credentials: TerminalCredentials, **overrides: 
         "rfn": "klmnop123",
         "notification_uri": NOTIFY_URI,
         "notification_authorization": NOTIFY_AUTH,
+        "operator_id": 7,
+        "operator_name": "Anna",
     }
     return client.refund(**{**kwargs, **overrides})
 
@@ -61,7 +65,7 @@ def test_purchase_request_shape(
     client: LinklyClient, credentials: TerminalCredentials, http: requests_mock.Mocker
 ) -> None:
     post = http.post(txn_url(), status_code=202, json={})
-    result = purchase(client, credentials, extra_pad={"OPR": "7|Alice", "PCM": "0000"})
+    result = purchase(client, credentials, operator_name="Alice|Admin\n", extra_pad={"SUR": "0"})
     assert result.accepted and result.result is None and result.status_code == 202
     sent = post.last_request
     assert sent.qs == {"async": ["true"]}
@@ -78,7 +82,13 @@ def test_purchase_request_shape(
             "CurrencyCode": "AUD",
             "CutReceipt": "0",
             "ReceiptAutoPrint": "0",
-            "PurchaseAnalysisData": {"OPR": "7|Alice", "PCM": "0000"},
+            # OPR/AMT/PCM on every sale, as Linkly's samples send them; "|" cannot be in a name.
+            "PurchaseAnalysisData": {
+                "OPR": "7|AliceAdmin",
+                "AMT": "0001000",
+                "PCM": "0000",
+                "SUR": "0",
+            },
         },
         "Notification": {"Uri": NOTIFY_URI, "AuthorizationHeader": NOTIFY_AUTH},
     }
@@ -91,7 +101,9 @@ def test_refund_carries_the_original_rfn(
     refund(client, credentials)
     body = post.last_request.json()["Request"]
     assert (body["TxnType"], body["AmtPurchase"], body["TxnRef"]) == ("R", 500, "REFUND0000000001")
-    assert body["PurchaseAnalysisData"] == {"RFN": "klmnop123"}
+    assert body["PurchaseAnalysisData"] == {
+        "OPR": "7|Anna", "AMT": "0000500", "PCM": "0000", "RFN": "klmnop123"
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -108,6 +120,8 @@ def test_refund_carries_the_original_rfn(
         ({"notification_uri": ""}, "required"),
         ({"notification_authorization": ""}, "required"),
         ({"extra_pad": {"RFN": "x"}}, "RFN"),
+        ({"extra_pad": {"AMT": "0000001"}}, "AMT"),
+        ({"operator_id": -1}, "operator_id"),
         ({"extra_pad": {"toolong": "x"}}, "tag"),
     ],
 )

@@ -88,13 +88,29 @@ def bitrix_client(
     """Return a REST client for one portal: its stored endpoint and tokens, its rate limit."""
     http = session or http_session()
     settings = replace(bitrix_settings(cfg), rate=portal.rate_limit, burst=portal.rate_burst)
-    store = DbTokenStore(session_factory, box)
+    refresher, store = portal_token_refresher(
+        cfg, redis_client=redis_client, box=box, session_factory=session_factory, session=http
+    )
     return BitrixClient(
         settings,
         member_id=portal.member_id,
         client_endpoint=portal.client_endpoint,
         token_store=store,
-        refresher=TokenRefresher(OAuthClient(settings, session=http), store, redis_client),
+        refresher=refresher,
         bucket=LeakyBucket(redis_client),
         session=http,
     )
+
+
+def portal_token_refresher(
+    cfg: Config,
+    *,
+    redis_client: redis.Redis,
+    box: SecretBox,
+    session_factory: Callable[[], Session],
+    session: requests.Session | None = None,
+) -> tuple[TokenRefresher, DbTokenStore]:
+    """The one-at-a-time refresher of the portals' stored tokens, and their store."""
+    store = DbTokenStore(session_factory, box)
+    oauth = OAuthClient(bitrix_settings(cfg), session=session or http_session())
+    return TokenRefresher(oauth, store, redis_client), store

@@ -6,12 +6,18 @@ from flask import Flask, current_app
 
 from bizproc_app.acting_user import is_admin, presented_token, user_client
 from bizproc_app.bitrix import BitrixClient
-from bizproc_app.clients import bitrix_client, linkly_client, oauth_client
+from bizproc_app.clients import (
+    bitrix_client,
+    linkly_client,
+    oauth_client,
+    portal_token_refresher,
+)
 from bizproc_app.extensions import db, redis_conn, secrets
 from bizproc_app.installation import Lifecycle
 from bizproc_app.linkly import LinklyClient
 from bizproc_app.models import Portal
 from bizproc_app.payments.facade import PaymentService
+from bizproc_app.token_upkeep import refresh_idle_portals
 from workers.queues import RqJobs
 
 
@@ -44,6 +50,17 @@ def lifecycle() -> Lifecycle:
     return Lifecycle(
         cfg, db.session, secrets.box, oauth_client(cfg), bitrix_client_for, presenter_is_admin
     )
+
+
+def refresh_idle_tokens() -> int:
+    """Refresh the portals whose tokens have not been refreshed for a month (token_upkeep)."""
+    refresher, store = portal_token_refresher(
+        current_app.config["APP_CONFIG"],
+        redis_client=redis_conn.client,
+        box=secrets.box,
+        session_factory=current_app.extensions["database"].session.session_factory,
+    )
+    return refresh_idle_portals(db.session, refresher, store)
 
 
 def linkly() -> LinklyClient:

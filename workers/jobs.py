@@ -18,7 +18,7 @@ from bizproc_app.extensions import db, redis_conn
 from bizproc_app.models import HandlerCall, Payment, Portal
 from bizproc_app.payments.crm import StageCache, read_contexts
 from bizproc_app.payments.report_drain import ReportDrain
-from bizproc_app.services import bitrix_client_for, lifecycle, payments
+from bizproc_app.services import bitrix_client_for, lifecycle, payments, refresh_idle_tokens
 from workers.queues import enqueue_calls, enqueue_reports, started
 
 # A portal's drain holds its lock this long without renewing it (it renews after each batch),
@@ -170,7 +170,14 @@ def confirm_uninstall(member_id: str) -> str:
         return "uninstalled"
 
 
+UPKEEP_SECONDS = 3600  # how often the scheduler looks for portals whose tokens idle
+
+
 def sweep_once() -> dict[str, int]:
-    """One pass of the sweep (the scheduler process runs it in a loop)."""
+    """One pass of the sweep (the scheduler process runs it in a loop), and the hourly upkeep
+    of the portals' tokens."""
     with _session():
-        return dict(payments().sweep())
+        done = dict(payments().sweep())
+        if redis_conn.client.set("upkeep:tokens", 1, nx=True, ex=UPKEEP_SECONDS):
+            done["tokens_refreshed"] = refresh_idle_tokens()
+        return done

@@ -71,6 +71,8 @@ class Portal(Base):
     # Refund via POS from workflows: on by default (settings page), optionally capped per refund.
     workflow_refunds: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     workflow_refund_limit_cents: Mapped[int | None] = mapped_column(Integer)
+    # The timeline ENTITY_TYPE this portal took for smart invoices (the sources disagree).
+    invoice_timeline_type: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     terminals: Mapped[list[Terminal]] = relationship(back_populates="portal")

@@ -23,6 +23,7 @@ from activities.common import RETURN_PROPERTIES
 from bizproc_app.bitrix import (
     AccessDenied,
     AuthError,
+    BadRequest,
     BatchResult,
     BitrixClient,
     BitrixError,
@@ -34,8 +35,9 @@ from bizproc_app.bitrix import (
 
 INVOICE_TYPE_ID = 31
 DEAL_TIMELINE_TYPE = "deal"
-# Unconfirmed (reference §15.5/§15.8): derived from SMART_INVOICE; `dynamic_31` is the fallback.
-INVOICE_TIMELINE_TYPE = "smart_invoice"
+# Unconfirmed (reference §15.5/§15.8): the CRM type docs give SMART_INVOICE, the comment docs
+# the dynamic_<typeId> forms. The portal's known form is tried first, then the other.
+INVOICE_TIMELINE_TYPES = ("smart_invoice", "dynamic_31")
 # Round 2 adds what round 1's look-ups cleared; round 3 tells people about a gone workflow.
 MAX_ROUNDS = 3
 # Tracked after a lost batch answer: a resent creation could duplicate, so it is looked up first;
@@ -77,6 +79,8 @@ class ReportInput:
     alert: bool = False
     # Under which key people told are recorded in done["notify"] (default: the status).
     notify_key: str = ""
+    # The timeline ENTITY_TYPE the portal took for smart invoices last time.
+    invoice_timeline_type: str = INVOICE_TIMELINE_TYPES[0]
 
     @property
     def told_as(self) -> str:
@@ -186,9 +190,10 @@ def _event_params(inp: ReportInput) -> dict[str, Any]:
 def _comment_commands(inp: ReportInput, done: Mapping[str, Any], uncertain: set[str]) -> Commands:
     """Timeline comments on the deal and the invoice; a look-up instead after a lost answer."""
     cmds: Commands = {}
+    form = invoice_form(inp, done)
     owners = {
         "comment_deal": (inp.deal_id, DEAL_TIMELINE_TYPE),
-        "comment_invoice": (inp.invoice_id, INVOICE_TIMELINE_TYPE),
+        "comment_invoice": (inp.invoice_id if form else None, form),
     }
     for name, (entity_id, entity_type) in owners.items():
         if not entity_id or name in done:
@@ -200,6 +205,13 @@ def _comment_commands(inp: ReportInput, done: Mapping[str, Any], uncertain: set[
         else:
             cmds[name] = ("crm.timeline.comment.add", {"fields": {**owner, "COMMENT": inp.comment}})
     return cmds
+
+
+def invoice_form(inp: ReportInput, done: Mapping[str, Any]) -> str | None:
+    """The invoice comment's ENTITY_TYPE to try now: the portal's own, then the other one."""
+    forms = sorted(INVOICE_TIMELINE_TYPES, key=lambda f: f != inp.invoice_timeline_type)
+    refused = done.get("invoice_forms_refused", ())
+    return next((f for f in forms if f not in refused), None)
 
 
 def _notify_commands(inp: ReportInput, done: Mapping[str, Any]) -> Commands:
@@ -256,6 +268,13 @@ def record_results(
                 # answer was lost, that send most likely completed the workflow; otherwise the
                 # workflow ended without us.
                 done["event"] = "unconfirmed" if "event" in uncertain else "workflow_gone"
+            elif name == "comment_invoice" and isinstance(err, BadRequest):
+                # This form of ENTITY_TYPE may be the one the portal does not take: the next
+                # round tries the other; when both are refused the invoice is gone for us.
+                refused = done.setdefault("invoice_forms_refused", [])
+                refused.append(commands[name][1]["fields"]["ENTITY_TYPE"])
+                if invoice_form(inp, done) is None:
+                    done[name] = "owner_gone"
             elif name in COMMENT_TARGETS and err.code == "OWNER_NOT_FOUND":
                 done[name] = "owner_gone"
             else:
@@ -265,6 +284,8 @@ def record_results(
             errors[name] = BitrixUnavailable("NO_ANSWER", "no result in the batch", None, method)
             continue
         _record_one(inp, done, uncertain, name, result.results[name])
+        if name == "comment_invoice":
+            done["invoice_timeline_type"] = commands[name][1]["fields"]["ENTITY_TYPE"]
     _set_uncertain(done, uncertain - done.keys())
     return errors
 

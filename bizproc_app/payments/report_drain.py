@@ -78,6 +78,7 @@ class ReportDrain:
             )
             for i, item in enumerate(group):
                 rounds[item.payment.id] += 1
+                self._remember_timeline_form(portal, item.done)
                 failed = errors.get(f"p{i}")
                 if failed:
                     self._retry_later(item, failed)
@@ -198,6 +199,13 @@ class ReportDrain:
             ).rowcount
         )
 
+    def _remember_timeline_form(self, portal: Portal, done: dict[str, Any]) -> None:
+        """Keep the invoice comment form the portal took, for its next reports (journaled)."""
+        form = done.get("invoice_timeline_type")
+        if form and form != portal.invoice_timeline_type:
+            portal.invoice_timeline_type = form
+            journal(self.session, "bitrix.timeline_form", portal=portal, form=form)
+
     def _nothing_new(self, payment: Payment) -> None:
         """Told "unknown" and still unknown: done, unless the outcome lands right now."""
         self.session.execute(
@@ -317,6 +325,7 @@ class ReportDrain:
             return_values=outcome.return_values(payment),
             comment=comment,
             notify_user_ids=people,  # told only when the plan wants it (unknown, late, gone...)
+            invoice_timeline_type=portal.invoice_timeline_type or report.INVOICE_TIMELINE_TYPES[0],
             notify_message=outcome.message(payment, late=late),
             covers=covers,
             alert=conflict or attention,

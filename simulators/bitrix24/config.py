@@ -113,7 +113,11 @@ class SimConfig:
         choices=["zero", "opportunity"],
     )
     invoice_category_id: int = opt(13, "smart-invoice category id (stages DT31_{id}:N/S/P/D) [?]")
-    invoice_timeline_type: str = opt("smart_invoice", "timeline ENTITY_TYPE of invoices [?]")
+    invoice_timeline_type: str = opt(
+        "smart_invoice",
+        "the one timeline ENTITY_TYPE a smart invoice takes (the other is refused), or both [?]",
+        choices=["smart_invoice", "dynamic_31", "both"],
+    )
     user_get_empty_total: bool = opt(False, "user.get with no match sends total: 0 [?]")
     im_unknown_user: str = opt(
         "false", "im.notify to an unknown user: false result or an id [?]", choices=["false", "id"]

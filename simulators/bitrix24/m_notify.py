@@ -59,7 +59,9 @@ method("im.notify.personal.add", "im")(lambda p, c, a: _notify(p, c, a, "USER"))
 
 def _comment_owner(portal: Portal, etype: str, eid: Any) -> tuple[int, dict[str, Any] | None]:
     """Resolve ENTITY_TYPE / ENTITY_ID."""
-    types = {"deal": DEAL, portal.cfg.invoice_timeline_type: INVOICE, "dynamic_31": INVOICE}
+    taken = portal.cfg.invoice_timeline_type
+    forms = ("smart_invoice", "dynamic_31") if taken == "both" else (taken,)
+    types = {"deal": DEAL, **dict.fromkeys(forms, INVOICE)}
     t = types.get(etype.lower(), -1)
     return t, portal.crm.get(t, eid)
 

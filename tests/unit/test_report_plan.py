@@ -432,6 +432,7 @@ def test_reports_of_several_payments_share_one_batch_and_keep_their_own_progress
         "stage": True,
         "comment_deal": 11,
         "comment_invoice": 12,
+        "invoice_timeline_type": "smart_invoice",  # the form the portal took
     }
     assert done1 == {"event": True, "comment_deal": 21}
     assert list(errors) == ["p1"] and list(errors["p1"]) == ["comment_invoice"]
@@ -450,3 +451,24 @@ def test_a_lost_shared_batch_makes_every_payment_look_up_its_creations_first() -
     assert set(errors) == {"p0", "p1"}
     assert done0["uncertain"] == ["comment_deal", "comment_invoice", "event"]
     assert done1["uncertain"] == ["comment_invoice"]
+
+
+def test_a_refused_invoice_comment_form_is_followed_by_the_other_then_owner_gone() -> None:
+    inp = make()
+    refused = _batch_error(
+        {"error": "OWNER_NOT_FOUND", "error_description": "Owner was not found"},
+        "crm.timeline.comment.add",
+    )
+    done: dict[str, Any] = {"pay": True, "event": True, "stage": True, "comment_deal": 1}
+    first = plan_commands(inp, done)
+    assert first["comment_invoice"][1]["fields"]["ENTITY_TYPE"] == "smart_invoice"
+    assert record_results(inp, done, first, BatchResult(errors={"comment_invoice": refused})) == {}
+    second = plan_commands(inp, done)
+    assert second["comment_invoice"][1]["fields"]["ENTITY_TYPE"] == "dynamic_31"
+    assert record_results(inp, done, second, BatchResult(errors={"comment_invoice": refused})) == {}
+    assert done["comment_invoice"] == "owner_gone"
+    assert done["invoice_forms_refused"] == ["smart_invoice", "dynamic_31"]
+    assert plan_commands(inp, done) == {}
+    # A portal known to take dynamic_31 is asked in that form first.
+    known = replace(inp, invoice_timeline_type="dynamic_31")
+    assert plan_commands(known, {})["comment_invoice"][1]["fields"]["ENTITY_TYPE"] == "dynamic_31"

@@ -131,6 +131,7 @@ def test_an_approved_invoice_payment_is_one_batch_request(client, ctl, sale) -> 
         "stage": True,
         "comment_deal": done["comment_deal"],
         "comment_invoice": done["comment_invoice"],
+        "invoice_timeline_type": "smart_invoice",
     }
     counts = ctl("GET", "requests")
     assert counts["requests"] == {"batch": 1}

@@ -15,7 +15,7 @@ from bizproc_app.acting_user import is_admin, user_client
 from bizproc_app.bitrix import AuthError, BitrixClient, BitrixError, OAuthError, PortalTokens
 from bizproc_app.extensions import db, redis_conn, secrets
 from bizproc_app.frame_tokens import FrameTokens, SessionEnded
-from bizproc_app.models import Payment, Portal, RefundGrant, find_payment
+from bizproc_app.models import Payment, Portal, find_payment, has_refund_grant
 from bizproc_app.web import error
 
 TOKEN_SECONDS = 4 * 3600  # a shift at the till; reopening the tab issues a new one
@@ -79,13 +79,18 @@ def _admin_key(session: str) -> str:
     return f"frame:{session}:admin-checked"
 
 
+def _admin_confirmed(session: str) -> None:
+    """Bitrix24 just said yes: trust it for ADMIN_RECHECK_SECONDS."""
+    redis_conn.client.set(_admin_key(session), 1, ex=ADMIN_RECHECK_SECONDS)
+
+
 def open_session(user: FrameUser, tokens: PortalTokens) -> tuple[FrameUser, str]:
     """Keep the user's tokens for the frame's life; return the user with its session and token."""
     user = replace(user, session=token_secrets.token_urlsafe(24))
     session = user.session
     _tokens(session).keep(tokens, TOKEN_SECONDS)
     if user.admin:  # user.admin was just asked
-        redis_conn.client.set(_admin_key(session), 1, ex=ADMIN_RECHECK_SECONDS)
+        _admin_confirmed(session)
     return user, issue(user)
 
 
@@ -114,14 +119,13 @@ def admin_now() -> bool:
     except (AuthError, OAuthError) as exc:  # the user's own token is dead
         raise SessionEnded() from exc
     if confirmed:
-        redis_conn.client.set(_admin_key(user.session), 1, ex=ADMIN_RECHECK_SECONDS)
+        _admin_confirmed(user.session)
     return confirmed
 
 
 def may_refund() -> bool:
     """Users an admin granted refunds to, and admins (asked again)."""
-    granted = db.session.get(RefundGrant, (g.user.portal_id, g.user.user_id)) is not None
-    return granted or admin_now()
+    return has_refund_grant(db.session, g.user.portal_id, g.user.user_id) or admin_now()
 
 
 def frame_api(*, admin: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

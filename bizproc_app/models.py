@@ -191,6 +191,11 @@ class RefundGrant(Base):
     user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
+def has_refund_grant(session: Session, portal_id: int, user_id: int | None) -> bool:
+    """Whether an admin granted this user refunds on this portal."""
+    return bool(user_id) and session.get(RefundGrant, (portal_id, user_id)) is not None
+
+
 class PaymentState(StrEnum):
     """Where a payment stands; only `payments.transitions` moves it from one to another."""
 

@@ -15,7 +15,7 @@ from bizproc_app.assets import AssetsMissing, entry
 from bizproc_app.bitrix import BitrixClient, BitrixError, PortalTokens, TokenStore
 from bizproc_app.extensions import db, redis_conn, secrets
 from bizproc_app.frame import Entity, FrameUser, open_session
-from bizproc_app.models import RefundGrant
+from bizproc_app.models import has_refund_grant
 from bizproc_app.payments import screen_crm
 from bizproc_app.payments.crm import DocumentDenied
 from bizproc_app.portals import application_token_matches, find_portal
@@ -86,7 +86,7 @@ def _page(portal, user: FrameUser, tokens: PortalTokens, page: str, placement: s
     """Open the frame session (the user's tokens kept, bound to the card) and boot the page."""
     user, token = open_session(user, tokens)
     nonce = token_secrets.token_urlsafe(16)
-    granted = db.session.get(RefundGrant, (portal.id, user.user_id)) is not None
+    granted = has_refund_grant(db.session, portal.id, user.user_id)
     boot = {
         "token": token,
         "page": page,

@@ -16,9 +16,9 @@ from bizproc_app.models import (
     Payment,
     PaymentState,
     Portal,
-    RefundGrant,
     Terminal,
     find_payment,
+    has_refund_grant,
 )
 from bizproc_app.payments import ledger, states
 from bizproc_app.payments.states import aware, now, refundable_cents
@@ -240,9 +240,7 @@ def _workflow_may_refund(session: Session, req: PaymentRequest, cents: int) -> N
 
 
 def _granted(session: Session, req: PaymentRequest) -> bool:
-    if not req.user_id:
-        return False
-    return session.get(RefundGrant, (req.portal.id, req.user_id)) is not None
+    return has_refund_grant(session, req.portal.id, req.user_id)
 
 
 def _cents(amount: Decimal) -> int:

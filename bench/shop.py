@@ -164,7 +164,8 @@ def make_documents(sim: Sim, payments: list[Planned]) -> None:
             deal_id = int(made.get("id") or made.get("ID"))
         amount = 10.51 if p.outcome == "declined" else 10.00
         fields = {"title": f"Bench {p.index}", "opportunity": amount, "currencyId": "AUD"}
-        made = sim.b24("POST", "invoices", {"fields": fields, "deal_id": deal_id})
+        rows = [{"productName": fields["title"], "price": amount, "quantity": 1}]
+        made = sim.b24("POST", "invoices", {"fields": fields, "rows": rows, "deal_id": deal_id})
         p.deal_id, p.invoice_id = deal_id, int(made.get("id") or made.get("ID"))
 
 

@@ -12,6 +12,7 @@ from bizproc_app.bitrix import (
     LeakyBucket,
     MemoryTokenStore,
     OAuthClient,
+    OperatingLimits,
     PortalTokens,
     TokenRefresher,
     TokenStore,
@@ -48,6 +49,7 @@ def user_client(
             prefix=f"bitrix:user-refresh:{lock_name}:",
         ),
         bucket=LeakyBucket(redis_client),
+        limits=OperatingLimits(redis_client),
         session=http,
     )
 

@@ -8,7 +8,7 @@ from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError, fields, validate
 
-from bizproc_app.bitrix import AuthError, BitrixError, OAuthError
+from bizproc_app.bitrix import OVERLOAD_ADVICE, AuthError, BitrixError, OAuthError, OverloadLimit
 from bizproc_app.extensions import db
 from bizproc_app.frame import (
     SESSION_ENDED,
@@ -91,6 +91,8 @@ def _not_allowed(exc: DocumentDenied) -> ResponseReturnValue:
 
 @bp.errorhandler(BitrixError)
 def _bitrix_down(exc: BitrixError) -> ResponseReturnValue:
+    if isinstance(exc, OverloadLimit):
+        return error(503, OVERLOAD_ADVICE)
     return error(502, f"Bitrix24 did not answer as expected ({exc.code or 'error'}); try again.")
 
 

@@ -15,6 +15,7 @@ from bizproc_app.bitrix import (
     BitrixSettings,
     LeakyBucket,
     OAuthClient,
+    OperatingLimits,
     TokenRefresher,
 )
 from bizproc_app.config import Config
@@ -98,6 +99,7 @@ def bitrix_client(
         token_store=store,
         refresher=refresher,
         bucket=LeakyBucket(redis_client),
+        limits=OperatingLimits(redis_client),
         session=http,
     )
 

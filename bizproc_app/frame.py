@@ -12,7 +12,15 @@ from flask import current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from bizproc_app.acting_user import is_admin, user_client
-from bizproc_app.bitrix import AuthError, BitrixClient, BitrixError, OAuthError, PortalTokens
+from bizproc_app.bitrix import (
+    OVERLOAD_ADVICE,
+    AuthError,
+    BitrixClient,
+    BitrixError,
+    OAuthError,
+    OverloadLimit,
+    PortalTokens,
+)
 from bizproc_app.extensions import db, redis_conn, secrets
 from bizproc_app.frame_tokens import FrameTokens, SessionEnded
 from bizproc_app.models import Payment, Portal, find_payment, has_refund_grant
@@ -151,6 +159,8 @@ def frame_api(*, admin: bool = False) -> Callable[[Callable[..., Any]], Callable
             try:
                 if admin and not admin_now():
                     return error(403, ADMINS_ONLY)
+            except OverloadLimit:
+                return error(503, OVERLOAD_ADVICE)
             except BitrixError as exc:
                 return error(502, f"Bitrix24 did not confirm your rights ({exc.code}); try again.")
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify
@@ -10,8 +11,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import delete, select
 
 from bizproc_app import registration, terminals
-from bizproc_app.bitrix import BitrixError
-from bizproc_app.extensions import db, secrets
+from bizproc_app.bitrix import OVERLOAD_ADVICE, BitrixError, OperatingLimits, OverloadLimit
+from bizproc_app.extensions import db, redis_conn, secrets
 from bizproc_app.frame import frame_api
 from bizproc_app.linkly import LinklyError, format_cents, to_cents
 from bizproc_app.models import MAX_ID, RefundGrant, Terminal
@@ -76,6 +77,13 @@ class WorkflowRefundsForm(Schema):
 bp.register_error_handler(ValidationError, invalid_fields)
 
 
+@bp.errorhandler(BitrixError)
+def _bitrix_down(exc: BitrixError) -> ResponseReturnValue:
+    if isinstance(exc, OverloadLimit):
+        return error(503, OVERLOAD_ADVICE)
+    return error(502, f"Bitrix24 did not answer as expected ({exc.code or 'error'}); try again.")
+
+
 @bp.errorhandler(terminals.TerminalError)
 def _refused(exc: terminals.TerminalError) -> ResponseReturnValue:
     return error(400, str(exc), {"_": [str(exc)]})
@@ -133,8 +141,18 @@ def settings() -> ResponseReturnValue:
             "refund_users": _refund_users(),
             "workflow_refunds": _workflow_refunds(),
             "registration": reg,
+            "bitrix_overload": _overload(),
         }
     )
+
+
+def _overload() -> dict[str, Any] | None:
+    """Support's manual block of the app, if the portal's last answer was one."""
+    found = OperatingLimits(redis_conn.client).overload(g.portal.member_id)
+    if found is None:
+        return None
+    since = datetime.fromtimestamp(found["since"], UTC).isoformat()
+    return {"since": since, "method": found["method"], "advice": OVERLOAD_ADVICE}
 
 
 @bp.post("/terminals/pair")

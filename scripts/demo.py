@@ -17,8 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / "instance" / "demo"
 DEMO_GUIDE = """
 The app is installed on the simulated portal; PIN pad 1 is paired as terminal 1, 'Front desk',
-assigned to Anna (1) and Bob (2). Deal {deal} has two invoices. Try:
-  - in the deal's "POS payments" tab, Send Payment on an invoice and watch the PIN pad;
+assigned to Anna (1) and Bob (2). Deal {deal} has two invoices with product rows. Try:
+  - in the deal's "POS payments" tab, Send Payment on an invoice and watch the PIN pad; the
+    deal page then lists the invoice's payment, paid, carrying its product rows, of the charge;
   - a decline: Add Invoice with an amount ending in .51; a cancel: press Cancel while it asks
     for the card (the virtual cardholder answers after 8 seconds);
   - Refund part of a paid invoice (Anna is an admin; Bob needs refund rights from Settings);
@@ -29,6 +30,18 @@ assigned to Anna (1) and Bob (2). Deal {deal} has two invoices. Try:
   - the support CLI:  set -a; . {env}; set +a
       .venv/bin/flask --app bizproc_app pos pay --portal {member} --terminal 1 --amount 10.00
 Press Ctrl-C to stop."""
+# The demo deal's smart invoices and their product rows (whole dollars: the PIN pad answers a
+# sale with its cents as the response code). A paid payment carries the rows.
+DEMO_INVOICES = (
+    ("Consultation", [{"productName": "Consultation", "price": 120, "quantity": 1}]),
+    (
+        "Coffee and cake",
+        [
+            {"productName": "Flat white", "price": 4.5, "quantity": 2},
+            {"productName": "Carrot cake", "price": 7, "quantity": 1},
+        ],
+    ),
+)
 DEMO_ENV_KEYS = (
     "APP_ENV",
     "APP_BASE_URL",
@@ -233,7 +246,11 @@ def main(argv: list[str] | None = None) -> int:
         print(DEMO_GUIDE.format(deal=deal_id, portal=portal, env=env_file, member=member_id))
         if args.check:
             time.sleep(1)  # let a process that fails at start-up exit before the probe
-            return _probe(pages, sup.dead()) or _pay_once(portal, deal_id)
+            return (
+                _probe(pages, sup.dead())
+                or _pay_once(portal, deal_id)
+                or _pay_invoice(portal, deal_id)
+            )
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         while not sup.dead():
             time.sleep(1)
@@ -285,11 +302,11 @@ def _set_up_shop(py: str, env: dict[str, str], portal: str) -> tuple[str, int]:
     }
     deal = requests.post(f"{portal}/_sim/deals", json={"fields": fields}, timeout=10).json()
     deal_id = int(deal.get("id") or deal.get("ID"))
-    for title, amount in (("Consultation", 120), ("Deposit", 45.5)):
+    for title, rows in DEMO_INVOICES:
+        amount = sum(r["price"] * r["quantity"] for r in rows)
         invoice = {"title": title, "opportunity": amount, "currencyId": "AUD"}
-        requests.post(
-            f"{portal}/_sim/invoices", json={"fields": invoice, "deal_id": deal_id}, timeout=10
-        )
+        body = {"fields": invoice, "rows": rows, "deal_id": deal_id}
+        requests.post(f"{portal}/_sim/invoices", json=body, timeout=10)
     # The workflow: on "In progress" (EXECUTING) charge the deal, and move it to WON if approved.
     automation = f"{portal}/_sim/automation"
     requests.post(
@@ -323,6 +340,27 @@ def _pay_once(portal: str, deal_id: int) -> int:
             return 0
         time.sleep(0.5)
     print(f"check robot payment: the deal is still at {stage} after 90 s")
+    return 1
+
+
+def _pay_invoice(portal: str, deal_id: int) -> int:
+    """Pay the second invoice by robot; 0 once the deal page shows it paid by its full sum."""
+    crm = requests.get(f"{portal}/_sim/crm", timeout=10).json()
+    invoice = next(i for i in crm["invoices"] if i["title"] == DEMO_INVOICES[1][0])
+    run = {"id": deal_id, "code": "linkly_pos_payment", "properties": {"invoice_id": invoice["id"]}}
+    requests.post(f"{portal}/_sim/robots/run", json=run, timeout=30)
+    charge = f"{invoice['opportunity']:.2f}"
+    paid = f'data-sum="{charge}" data-paid="Y"'
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        page = requests.get(f"{portal}/crm/deal/details/{deal_id}/", timeout=10).text
+        if paid in page:
+            print(
+                f"check invoice payment: the deal page shows a paid payment of {charge}, the charge"
+            )
+            return 0
+        time.sleep(0.5)
+    print(f"check invoice payment: no paid payment of {charge} on the deal page after 90 s")
     return 1
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from decimal import Decimal
 from typing import Any
 
 from bench.shop import Planned, Sim
@@ -141,6 +142,17 @@ def check(facts: dict[str, Any], robots: list[Planned], ui: dict[int, str]) -> d
                 )
             if inv.get("stageSemanticId") != "S":
                 v["stage not moved"].append(f"invoice {p['invoice_id']}: {inv.get('stageId')}")
+            for bp in crm["payments"]:  # a paid payment carries exactly the charge (issue 14)
+                cents = round(Decimal(str(bp["sum"])) * 100)
+                if (
+                    bp["entityId"] == p["invoice_id"]
+                    and bp["paid"] == "Y"
+                    and cents != p["amount_cents"]
+                ):
+                    v["paid payment of another sum"].append(
+                        f"invoice {p['invoice_id']}: payment {bp['id']} of {cents} cents, "
+                        f"charged {p['amount_cents']}"
+                    )
 
     # 4. Every workflow got exactly one outcome, consistent with the payment; unknown resolved.
     told_unknown = 0

@@ -19,6 +19,7 @@ from .errors import (
     MethodNotFound,
     OAuthError,
     OperationTimeLimit,
+    OverloadLimit,
     QueryLimitExceeded,
     WorkflowNotFound,
     error_from_response,
@@ -32,12 +33,14 @@ from .oauth import (
     resolves_publicly,
     validate_client_endpoint,
 )
+from .operating import OVERLOAD_ADVICE, OperatingLimits
 from .ratelimit import LeakyBucket
 from .redact import mask, mask_query
 from .tokens import MemoryTokenStore, PortalTokens, TokenRefresher, TokenStore
 
 __all__ = [
     "BATCH_LIMIT",
+    "OVERLOAD_ADVICE",
     "AccessDenied",
     "AppInfo",
     "AuthError",
@@ -55,7 +58,9 @@ __all__ = [
     "MethodNotFound",
     "OAuthClient",
     "OAuthError",
+    "OperatingLimits",
     "OperationTimeLimit",
+    "OverloadLimit",
     "PortalTokens",
     "QueryLimitExceeded",
     "RestResponse",

@@ -32,6 +32,7 @@ class BatchResult:
     errors: dict[str, BitrixError] = field(default_factory=dict)
     totals: dict[str, int] = field(default_factory=dict)
     nexts: dict[str, int] = field(default_factory=dict)
+    resets: dict[str, float] = field(default_factory=dict)  # result_time's operating_reset_at
 
     def part(self, prefix: str) -> BatchResult:
         """The answers of the commands named with `prefix` (see `prefixed`), prefix removed."""
@@ -49,6 +50,7 @@ class BatchResult:
         self.errors.update(other.errors)
         self.totals.update(other.totals)
         self.nexts.update(other.nexts)
+        self.resets.update(other.resets)
 
 
 def encode_chunks(commands: Mapping[str, Command]) -> list[dict[str, str]]:
@@ -66,7 +68,7 @@ def encode_chunks(commands: Mapping[str, Command]) -> list[dict[str, str]]:
                 raise ValueError(f"bad batch command name: {name!r}")
             method, params = commands[name]
             params = params or {}
-            for ref in _references(params):
+            for ref in references(params):
                 if ref not in chunk:
                     raise ValueError(
                         f"command {name!r} refers to $result[{ref}], which is not an earlier "
@@ -100,16 +102,16 @@ def prefixed(prefix: str, commands: Mapping[str, Command]) -> dict[str, Command]
     return {prefix + name: (method, rename(params)) for name, (method, params) in commands.items()}
 
 
-def _references(value: Any) -> Iterator[str]:
+def references(value: Any) -> Iterator[str]:
     """Yield the command names a parameter tree refers to with `$result[...]`."""
     if isinstance(value, str):
         yield from _REFERENCE.findall(value)
     elif isinstance(value, Mapping):
         for item in value.values():
-            yield from _references(item)
+            yield from references(item)
     elif isinstance(value, list | tuple):
         for item in value:
-            yield from _references(item)
+            yield from references(item)
 
 
 def parse_batch(result: Any, methods: Mapping[str, str]) -> BatchResult:
@@ -128,6 +130,11 @@ def parse_batch(result: Any, methods: Mapping[str, str]) -> BatchResult:
         errors=errors,
         totals={k: int(v) for k, v in _members(result.get("result_total")).items()},
         nexts={k: int(v) for k, v in _members(result.get("result_next")).items()},
+        resets={
+            k: float(v["operating_reset_at"])
+            for k, v in _members(result.get("result_time")).items()
+            if isinstance(v, Mapping) and isinstance(v.get("operating_reset_at"), int | float)
+        },
     )
 
 

@@ -15,17 +15,26 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .batch import BatchResult, Command, check_method, encode_chunks, parse_batch
+from .batch import (
+    BatchResult,
+    Command,
+    check_method,
+    encode_chunks,
+    parse_batch,
+    references,
+)
 from .errors import (
     BadRequest,
     BitrixError,
     BitrixUnavailable,
     ExpiredToken,
     OperationTimeLimit,
+    OverloadLimit,
     QueryLimitExceeded,
     error_from_response,
 )
 from .oauth import BitrixSettings, validate_client_endpoint
+from .operating import OperatingLimits
 from .ratelimit import LeakyBucket
 from .redact import mask
 from .tokens import PortalTokens, TokenRefresher, TokenStore
@@ -47,7 +56,8 @@ class BitrixClient:
     """Calls one portal's REST API on behalf of the app.
 
     Every request first takes a slot in the portal's shared leaky bucket, carries the access
-    token as `auth` in a JSON body (never in the URL) and has a (connect, read) timeout.
+    token as `auth` in a JSON body (never in the URL) and has a (connect, read) timeout. A method
+    the portal blocked (429) is refused here until its reset time, alone (see operating.py).
     """
 
     def __init__(
@@ -59,6 +69,7 @@ class BitrixClient:
         token_store: TokenStore,
         refresher: TokenRefresher,
         bucket: LeakyBucket,
+        limits: OperatingLimits,
         session: requests.Session,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
@@ -71,6 +82,7 @@ class BitrixClient:
         self._store = token_store
         self._refresher = refresher
         self._bucket = bucket
+        self._limits = limits
         self._session = session
         self._sleep = sleep
         self._rng = rng
@@ -87,7 +99,10 @@ class BitrixClient:
         attempt = 0
         while True:
             try:
-                return self._send(method, body, tokens)
+                response = self._send(method, body, tokens)
+            except OverloadLimit as exc:
+                self._limits.overloaded(self._member_id, method, exc.description)
+                raise
             except ExpiredToken:
                 if refreshed:
                     raise
@@ -99,23 +114,58 @@ class BitrixClient:
                     self._member_id, stale_access_token=tokens.access_token
                 )
             except (QueryLimitExceeded, OperationTimeLimit) as exc:
+                if isinstance(exc, OperationTimeLimit):
+                    until = self._limits.block(self._member_id, method, exc.operating_reset_at)
+                    exc.details["operating_reset_at"] = until
                 attempt += 1
                 delay = self._retry_delay(attempt, exc)
                 if delay is None:
                     raise
                 log.warning("bitrix %s: %s, retry %d in %.1fs", method, exc.code, attempt, delay)
                 self._sleep(delay)
+            else:
+                reset = (response.time or {}).get("operating_reset_at")
+                resets = {method: float(reset)} if isinstance(reset, int | float) else {}
+                self._limits.answered(self._member_id, resets)
+                return response
 
     def batch(self, commands: Mapping[str, Command], *, halt: bool = False) -> BatchResult:
-        """Run {name: (method, params)} in `batch` requests of 50; see batch.encode_chunks."""
-        merged = BatchResult()
-        for chunk in encode_chunks(commands):
+        """Run {name: (method, params)} in `batch` requests of 50; see batch.encode_chunks.
+
+        Commands of a method the portal blocked (and those referring to their results) are not
+        sent: each gets the OperationTimeLimit, with the time its method is free again.
+        """
+        methods = {name: method for name, (method, _) in commands.items()}
+        merged = BatchResult(errors=self._refused(commands))
+        if halt and merged.errors:
+            return merged
+        sending = {name: cmd for name, cmd in commands.items() if name not in merged.errors}
+        for chunk in encode_chunks(sending):
             response = self.call("batch", {"halt": 1 if halt else 0, "cmd": chunk})
-            part = parse_batch(response.result, {name: commands[name][0] for name in chunk})
+            part = parse_batch(response.result, {name: methods[name] for name in chunk})
+            self._limits.answered(
+                self._member_id, {methods[n]: t for n, t in part.resets.items() if n in methods}
+            )
+            for name, error in part.errors.items():
+                if isinstance(error, OperationTimeLimit):
+                    reset_at = error.operating_reset_at
+                    until = self._limits.block(self._member_id, methods[name], reset_at)
+                    error.details["operating_reset_at"] = until
             merged.merge(part)
             if halt and part.errors:
                 break
         return merged
+
+    def _refused(self, commands: Mapping[str, Command]) -> dict[str, BitrixError]:
+        """The commands not to send now: a blocked method's, and those that use their results."""
+        blocked = self._limits.blocked(self._member_id, (m for m, _ in commands.values()))
+        refused: dict[str, BitrixError] = {}
+        for name, (method, params) in commands.items():
+            used = [refused[r] for r in references(params) if r in refused]
+            if method in blocked or used:
+                until = blocked.get(method) or used[0].details["operating_reset_at"]
+                refused[name] = _still_blocked(method, until)
+        return refused
 
     def list_all(
         self, method: str, params: Mapping[str, Any] | None = None, *, items_key: str | None = None
@@ -149,6 +199,9 @@ class BitrixClient:
     def _send(self, method: str, body: dict[str, Any], tokens: PortalTokens) -> RestResponse:
         """Wait for a slot, POST once, and turn the answer into a RestResponse or an error."""
         s = self._settings
+        blocked = self._limits.blocked(self._member_id, [method]).get(method)
+        if blocked is not None:  # asked again before the reset: the portal would refuse it too
+            raise _still_blocked(method, blocked)
         wait = self._bucket.reserve(
             self._member_id, rate=s.rate, burst=s.burst, margin=s.burst_margin
         )
@@ -172,6 +225,17 @@ class BitrixClient:
         except requests.RequestException as exc:
             raise BitrixUnavailable("CONNECTION_ERROR", type(exc).__name__, None, method) from exc
         return _parse(resp, method)
+
+
+def _still_blocked(method: str, until: float) -> OperationTimeLimit:
+    """The error of a method the portal blocked, refused here without asking it again."""
+    return OperationTimeLimit(
+        "OPERATION_TIME_LIMIT",
+        "the portal blocked this method until its operating time resets",
+        None,
+        method,
+        details={"operating_reset_at": until},
+    )
 
 
 def _parse(resp: requests.Response, method: str) -> RestResponse:

@@ -25,9 +25,7 @@ ACCESS_CODES = frozenset(
         "WRONG_AUTH_TYPE",
     }
 )
-UNAVAILABLE_CODES = frozenset(
-    {"INTERNAL_SERVER_ERROR", "ERROR_UNEXPECTED_ANSWER", "OVERLOAD_LIMIT"}
-)
+UNAVAILABLE_CODES = frozenset({"INTERNAL_SERVER_ERROR", "ERROR_UNEXPECTED_ANSWER"})
 
 
 def normalise_code(code: object) -> str:
@@ -115,6 +113,10 @@ class OperationTimeLimit(BitrixError):
             return None
 
 
+class OverloadLimit(BitrixError):
+    """503 OVERLOAD_LIMIT: Bitrix24 support blocked the app by hand; no retry lifts it."""
+
+
 class BitrixUnavailable(BitrixError):
     """5xx, an unreadable answer, a timeout or a connection error; the outcome may be unknown."""
 
@@ -169,6 +171,7 @@ def _classify(status: int | None, code: str, description: str) -> type[BitrixErr
         "EXPIRED_TOKEN": ExpiredToken,
         "QUERY_LIMIT_EXCEEDED": QueryLimitExceeded,
         "OPERATION_TIME_LIMIT": OperationTimeLimit,
+        "OVERLOAD_LIMIT": OverloadLimit,
         "ERROR_METHOD_NOT_FOUND": MethodNotFound,
     }
     if code in by_code:

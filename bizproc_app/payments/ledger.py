@@ -47,6 +47,9 @@ class Document:
     refunded: int  # approved refunds, in cents
     paid_in_crm: bool  # our last pay/un-pay that landed was a pay
     paid_payment_id: int | None  # the crm.item.payment we marked paid
+    # A purchase covered the invoice but no payment could carry its sum (see invoice_payment):
+    # the stage moved without a paid payment, so a full refund moves it back without an un-pay.
+    closed_unpaid: bool = False
 
     @property
     def net(self) -> int:
@@ -69,6 +72,7 @@ def document_of(session: Session, payment: Payment) -> Document:
     mark = payment.created_at
     purchased = refunded = pays = unpays = 0
     paid_id: int | None = None
+    closed_unpaid = False
     for row in rows:
         done = row.report_done or {}
         if row.kind == "purchase":
@@ -76,16 +80,21 @@ def document_of(session: Session, payment: Payment) -> Document:
                 purchased += settled_cents(row)
             if done.get("pay") is True:
                 pays += 1
-                paid_id = _int(row.context.get("bitrix_payment_id")) or _int(
-                    done.get("payment_added")
+                paid_id = (
+                    _int(done.get("paid_payment"))
+                    or _int(row.context.get("bitrix_payment_id"))
+                    or _int(done.get("payment_added"))
                 )
+            plan = done.get("pay_plan")
+            if isinstance(plan, dict) and "none" in plan and done.get("stage") is True:
+                closed_unpaid = True
         elif row.state == PaymentState.APPROVED and (
             row is payment or mark is None or row.created_at is None or row.created_at <= mark
         ):
             refunded += settled_cents(row)
         if row.kind == "refund" and done.get("unpay") is True:
             unpays += 1
-    return Document(purchased, refunded, pays > unpays, paid_id)
+    return Document(purchased, refunded, pays > unpays, paid_id, closed_unpaid)
 
 
 def target_cents(payment: Payment) -> int | None:

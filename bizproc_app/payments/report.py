@@ -4,8 +4,8 @@
 commands still missing, `record_results` folds a batch answer back into `done`, and `report` runs
 them against a BitrixClient. `done` is plain JSON, meant for `Payment.report_done`:
 
-    {"payment_added": 1033,                      # our crm.item.payment.add, when we created it
-     "pay": true, "unpay": true, "stage": true,
+    {"pay_plan": {...}, "payment_added": 1033,  # see invoice_payment; our crm.item.payment.add
+     "pay": true, "paid_payment": 1033, "unpay": true, "stage": true,
      "comment_deal": 123, "comment_invoice": 456, # comment ids, or "owner_gone"
      "event": true,                               # or "workflow_gone" / "unconfirmed"
      "notify": {"unknown": [1, 3], "approved": [1, 3]},  # users told, per status reported
@@ -29,17 +29,21 @@ from bizproc_app.bitrix import (
     BitrixError,
     BitrixUnavailable,
     OAuthError,
+    OperationTimeLimit,
     WorkflowNotFound,
     prefixed,
 )
+from bizproc_app.payments import invoice_payment
 
-INVOICE_TYPE_ID = 31
+INVOICE_TYPE_ID = invoice_payment.INVOICE_TYPE_ID
 DEAL_TIMELINE_TYPE = "deal"
 # Unconfirmed (reference §15.5/§15.8): the CRM type docs give SMART_INVOICE, the comment docs
 # the dynamic_<typeId> forms. The portal's known form is tried first, then the other.
 INVOICE_TIMELINE_TYPES = ("smart_invoice", "dynamic_31")
-# Round 2 adds what round 1's look-ups cleared; round 3 tells people about a gone workflow.
-MAX_ROUNDS = 3
+# An invoice's payment takes up to three rounds (read its rows and payments; create one carrying
+# the rows and read it back; pay it), which also clear lost-answer look-ups; one more tells people
+# about a gone workflow.
+MAX_ROUNDS = 4
 # Tracked after a lost batch answer: a resent creation could duplicate, so it is looked up first;
 # the event is resent, and WorkflowNotFound then most likely means the lost send completed it.
 TRACKED = ("pay_add", "comment_deal", "comment_invoice", "event")
@@ -81,6 +85,8 @@ class ReportInput:
     notify_key: str = ""
     # The timeline ENTITY_TYPE the portal took for smart invoices last time.
     invoice_timeline_type: str = INVOICE_TIMELINE_TYPES[0]
+    # Purchases: the approved money on the invoice, net of refunds (its paid payment's sum).
+    paid_cents: int | None = None
 
     @property
     def told_as(self) -> str:
@@ -157,16 +163,12 @@ def _payment_commands(inp: ReportInput, done: Mapping[str, Any], uncertain: set[
     if not inp.invoice_id:
         target = inp.order_payment_id
         return {"pay": ("crm.item.payment.pay", {"id": target})} if target else {}
-    target = inp.bitrix_payment_id or done.get("payment_added")
-    if target:
-        return {"pay": ("crm.item.payment.pay", {"id": target})}
-    owner = {"entityTypeId": INVOICE_TYPE_ID, "entityId": inp.invoice_id}
-    if "pay_add" in uncertain:  # did the lost batch create it? ask before creating another
-        return {"find_pay": ("crm.item.payment.list", {**owner, "order": {"id": "DESC"}})}
-    return {
-        "pay_add": ("crm.item.payment.add", owner),
-        "pay": ("crm.item.payment.pay", {"id": "$result[pay_add]"}),
-    }
+    return invoice_payment.commands(inp.invoice_id, done, uncertain)
+
+
+def _charged(inp: ReportInput) -> int:
+    """What the invoice's paid payment must come to: all approved money on it, net."""
+    return inp.amount_cents if inp.paid_cents is None else inp.paid_cents
 
 
 def _target_stage(inp: ReportInput) -> str | None:
@@ -294,20 +296,12 @@ def _record_one(
     inp: ReportInput, done: dict[str, Any], uncertain: set[str], name: str, value: Any
 ) -> None:
     """Record one successful command."""
-    if name == "pay_add":
-        done["payment_added"] = int(value)
-    elif name in ("pay", "unpay", "stage", "event"):
+    if inp.invoice_id and invoice_payment.record(_charged(inp), done, uncertain, name, value):
+        return
+    if name in ("pay", "unpay", "stage", "event"):
         done[name] = True
     elif name in COMMENT_TARGETS:
         done[name] = int(value)
-    elif name == "find_pay":
-        found = [p for p in value or [] if isinstance(p, Mapping) and "id" in p]
-        if found:  # the newest: the invoice had none when the payment was created
-            ours = max(found, key=lambda p: int(p["id"]))
-            done["payment_added"] = int(ours["id"])
-            if ours.get("paid") == "Y":  # the lost batch's pay ran too
-                done["pay"] = True
-        uncertain.discard("pay_add")
     elif name in ("find_deal", "find_invoice"):
         target = "comment_" + name.removeprefix("find_")
         # Ours names the payment and says this outcome (an earlier one may have been overturned).
@@ -372,6 +366,12 @@ def report_many(
     return errors
 
 
+def go_on_without(errors: Mapping[str, BaseException], left: Commands) -> bool:
+    """Only methods the portal blocked failed, and other commands are left: send those now."""
+    blocked = {name for name, err in errors.items() if isinstance(err, OperationTimeLimit)}
+    return blocked == set(errors) and bool(set(left) - blocked)
+
+
 def report(client: BitrixClient, inp: ReportInput, done: dict[str, Any]) -> dict[str, Any]:
     """Send what is missing in one batch (a second only after look-ups); return `done`.
 
@@ -382,7 +382,7 @@ def report(client: BitrixClient, inp: ReportInput, done: dict[str, Any]) -> dict
         if not plan_commands(inp, done):
             return done
         errors = report_many(client, {"": (inp, done)}).get("")
-        if errors:
+        if errors and not go_on_without(errors, plan_commands(inp, done)):
             raise ReportIncomplete(done, errors)
     if plan_commands(inp, done):
         raise ReportIncomplete(done, {})

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bizproc_app.bitrix import BATCH_LIMIT, BitrixClient
+from bizproc_app.bitrix import BATCH_LIMIT, BitrixClient, OperationTimeLimit, OverloadLimit
 from bizproc_app.config import Config
 from bizproc_app.linkly import format_cents
 from bizproc_app.models import ACTIVE_STATES, Payment, PaymentState, Portal
@@ -76,23 +76,32 @@ class ReportDrain:
             errors = report.report_many(
                 client, {f"p{i}": (p.inp, p.done) for i, p in enumerate(group)}
             )
+            overload = _overload(errors)
+            if overload is not None:  # support blocked the app: nothing lands until it is lifted
+                journal(self.session, "bitrix.overload_limit", portal=portal.id,
+                        method=overload.method or "", error=str(overload))  # fmt: skip
+                log.error("portal %s: Bitrix24 support blocked the app (OVERLOAD_LIMIT)", portal.id)
             for i, item in enumerate(group):
                 rounds[item.payment.id] += 1
                 self._remember_timeline_form(portal, item.done)
                 failed = errors.get(f"p{i}")
-                if failed:
+                left = report.plan_commands(item.inp, item.done)
+                if failed and not report.go_on_without(failed, left):
                     self._retry_later(item, failed)
                     skip.add(item.payment.id)
                     done["retry"] += 1
-                elif report.plan_commands(item.inp, item.done):
+                elif left:
                     self._save(item, finished=False)  # look-ups first: another round
                     if rounds[item.payment.id] >= report.MAX_ROUNDS:
-                        self._retry_later(item, {})
+                        self._retry_later(item, failed or {})
                         skip.add(item.payment.id)
                 else:
                     self._save(item, finished=True)
                     done["reported"] += 1
             self.session.commit()
+            if overload is not None:
+                done["overload"] += 1
+                return done
 
     def _due(self, portal_id: int, skip: set[str]) -> list[Payment]:
         now = states.now()
@@ -232,7 +241,13 @@ class ReportDrain:
     def _retry_later(self, item: Pending, errors: dict[str, BaseException]) -> None:
         detail = "; ".join(f"{name}: {err}" for name, err in errors.items()) or "commands left"
         _journal_writes(self.session, item.payment, item.inp.status, item.before, item.done, detail)
-        self._back_off(item.payment, None)
+        # A method the portal blocked is not asked again before its reset time.
+        resets = [
+            e.operating_reset_at
+            for e in errors.values()
+            if isinstance(e, OperationTimeLimit) and e.operating_reset_at is not None
+        ]
+        self._back_off(item.payment, None, not_before=max(resets, default=None))
         self._write_done(item, {})
 
     def _write_done(self, item: Pending, values: dict[str, Any]) -> None:
@@ -258,10 +273,14 @@ class ReportDrain:
             .execution_options(synchronize_session=False)
         )
 
-    def _back_off(self, payment: Payment, error: str | None, **values: Any) -> None:
-        """Try this payment's report again after its next back-off step."""
+    def _back_off(
+        self, payment: Payment, error: str | None, not_before: float | None = None, **values: Any
+    ) -> None:
+        """Try this payment's report again after its next back-off step (not before a reset)."""
         attempts = (payment.report_attempts or 0) + 1
-        delay = BACKOFF[min(attempts, len(BACKOFF)) - 1]
+        delay: float = BACKOFF[min(attempts, len(BACKOFF)) - 1]
+        if not_before is not None:
+            delay = max(delay, not_before - time.time())
         if error:
             journal(self.session, "bitrix.report_failed", portal=payment.portal_id,
                     subject=payment.id, error=error)  # fmt: skip
@@ -289,7 +308,7 @@ class ReportDrain:
         ctx = payment.context or {}
         done = payment.report_done or {}
         target = ledger.target_cents(payment)
-        covers, fully_refunded = True, False
+        covers, fully_refunded, paid_cents = True, False, None
         comment = outcome.comment(payment)
         bitrix_payment_id = ctx.get("bitrix_payment_id")
         # Only an approved payment moves money in the CRM: only then the document is read.
@@ -298,12 +317,17 @@ class ReportDrain:
         if doc is not None and payment.kind == "purchase":
             paid_by_another = doc.paid_in_crm and not done.get("pay")
             covers = (target is None or doc.net >= target) and not paid_by_another
+            paid_cents = doc.net
             if target is not None and doc.net < target:
                 comment += "\n" + _partial_line(doc.net, target, payment.currency)
         elif doc is not None:
             # Un-pay once refunds took everything back; the payment a purchase marked paid.
-            fully_refunded = doc.net <= 0 and (doc.paid_in_crm or bool(done.get("unpay")))
-            bitrix_payment_id = doc.paid_payment_id or bitrix_payment_id
+            marked = doc.paid_in_crm or bool(done.get("unpay"))
+            fully_refunded = doc.net <= 0 and (marked or doc.closed_unpaid)
+            if payment.invoice_id:  # un-pay only the payment a purchase marked paid
+                bitrix_payment_id = doc.paid_payment_id if doc.paid_in_crm else None
+            else:
+                bitrix_payment_id = doc.paid_payment_id or bitrix_payment_id
         people = tuple(sorted({u for u in (payment.requested_by, portal.auth_user_id) if u}))
         conflict = bool(ctx.get("conflict") or ctx.get("late_approval"))
         attention = payment.attention_at is not None and not payment.is_final
@@ -326,11 +350,18 @@ class ReportDrain:
             comment=comment,
             notify_user_ids=people,  # told only when the plan wants it (unknown, late, gone...)
             invoice_timeline_type=portal.invoice_timeline_type or report.INVOICE_TIMELINE_TYPES[0],
+            paid_cents=paid_cents,
             notify_message=outcome.message(payment, late=late),
             covers=covers,
             alert=conflict or attention,
             notify_key="attention" if attention else "",
         )
+
+
+def _overload(errors: dict[str, dict[str, BaseException]]) -> OverloadLimit | None:
+    """Support's manual block among a batch's errors, if any."""
+    found = (e for per in errors.values() for e in per.values() if isinstance(e, OverloadLimit))
+    return next(found, None)
 
 
 def _partial_line(paid: int, target: int, currency: str) -> str:

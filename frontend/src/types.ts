@@ -101,6 +101,7 @@ export interface Terminal {
 export interface Registration {
   ok: boolean
   missing: string[]
+  error?: string
   robots?: unknown
   activities?: unknown
   placements?: unknown
@@ -117,6 +118,7 @@ export interface SettingsView {
   refund_users: number[]
   workflow_refunds: WorkflowRefunds
   registration: Registration
+  bitrix_overload: { since: string, method: string, advice: string } | null
 }
 
 export interface UserRef {

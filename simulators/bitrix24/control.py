@@ -191,7 +191,7 @@ def make_control(portal: Portal) -> Blueprint:
         ["GET", "POST"],
         "failure switches: fail_next, fail_method, delay, "
         "delay_method, down_calls, down_seconds, "
-        "payment_required, drop_handler_calls, oauth_down_calls",
+        "payment_required, drop_handler_calls, oauth_down_calls, overload_limit",
     )
     def faults() -> Response:
         """Read or set failure switches."""

@@ -11,7 +11,8 @@ from .crm import DEAL, INVOICE
 from .engine import Step
 from .http_rest import json_response
 from .m_crm import fields_from_legacy
-from .m_payments import pay_view
+from .m_items import recalc
+from .m_payments import make_row, pay_view
 from .util import ApiError, to_int
 
 if TYPE_CHECKING:
@@ -76,18 +77,37 @@ def make_control_bp(portal: Portal) -> Blueprint:
         with portal.lock:
             stage = fields.pop("stageId", None)
             item = portal.crm.add(type_id, fields, uid)
+            rows = [r for r in b.get("rows") or [] if isinstance(r, dict)]
+            if rows:  # before the first stage's robots run, as the portal's own form saves them
+                abbr = "D" if type_id == DEAL else "SI"
+                portal.rows[(abbr, item["id"])] = [
+                    make_row(portal, abbr, item["id"], r) for r in rows
+                ]
+                recalc(portal, item)
             if stage and portal.crm.stage_ok(type_id, item["categoryId"], stage):
                 item["stageId"] = stage
             if b.get("run_robots", True):
                 portal.run_stage(type_id, item["id"], item["stageId"], uid)
             return json_response(portal.crm.view(item))
 
-    @route(bp, "/deals", ["POST"], "create a deal {fields (camelCase or UPPER), user_id}")
+    @route(
+        bp,
+        "/deals",
+        ["POST"],
+        "create a deal {fields (camelCase or UPPER), rows [{productName, price, quantity}], "
+        "user_id}",
+    )
     def deals() -> Response:
         """Create a deal."""
         return create(DEAL)
 
-    @route(bp, "/invoices", ["POST"], "create a smart invoice {fields, deal_id (parentId2)}")
+    @route(
+        bp,
+        "/invoices",
+        ["POST"],
+        "create a smart invoice {fields, rows [{productName, price, quantity}], "
+        "deal_id (parentId2)}",
+    )
     def invoices() -> Response:
         """Create an invoice."""
         return create(INVOICE)

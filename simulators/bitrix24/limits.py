@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .config import SimConfig
-from .util import ApiError, Clock
+from .util import ApiError, Clock, time_block
 
 WINDOW = 600.0
 
@@ -61,11 +61,19 @@ class OperatingTime:
         return sum(b.values()), (oldest + 10) * 60.0
 
     def check(self, method: str) -> None:
-        """Raise 429 OPERATION_TIME_LIMIT when the method is blocked."""
-        used, _ = self.used(method)
+        """Raise 429 OPERATION_TIME_LIMIT when the method is blocked.
+
+        The error carries the envelope's `time` (with `operating_reset_at`) as a top-level answer
+        does; a batch member's error keeps only `error` and `error_description`.
+        """
+        used, reset_at = self.used(method)
         if used > self.cfg.operating_limit:
+            now = self.clock.now()
             raise ApiError(
-                "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.", 429
+                "OPERATION_TIME_LIMIT",
+                "Method is blocked due to operation time limit.",
+                429,
+                time=time_block(now, now, used, reset_at),
             )
 
     def add(self, method: str, seconds: float) -> None:
@@ -92,6 +100,7 @@ class Faults:
     payment_required: bool = False
     drop_handler_calls: int = 0
     oauth_down_calls: int = 0
+    overload_limit: bool = False  # support's manual block: every call 503 OVERLOAD_LIMIT
 
     def to_dict(self) -> dict[str, Any]:
         """JSON view."""
@@ -118,6 +127,8 @@ class Faults:
             raise ApiError(
                 "SERVICE_UNAVAILABLE", "Service temporarily unavailable", 503, _html=True
             )
+        if self.overload_limit:
+            raise ApiError("OVERLOAD_LIMIT", "REST API is blocked due to overload.", 503)
         if self.fail_next > 0 and (not self.fail_method or self.fail_method == method):
             self.fail_next -= 1
             raise ApiError("INTERNAL_SERVER_ERROR", "Internal server error", 500)

@@ -11,6 +11,8 @@ from flask import Blueprint, Response, request
 
 from .auth import find_user
 from .crm import DEAL, INVOICE
+from .page_crm import STYLE as CRM_STYLE
+from .page_crm import invoices_html
 from .sdk_js import responder_script
 from .util import hex_id, to_int
 
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
 
 STYLE = (
     "body{font-family:sans-serif;margin:1em}iframe{width:100%;height:420px;"
-    "border:1px solid #ccc}h2{margin:.3em 0}.tab{margin-top:1em}"
+    "border:1px solid #ccc}h2{margin:.3em 0}.tab{margin-top:1em}" + CRM_STYLE
 )
 
 
@@ -99,7 +101,7 @@ def make_pages(portal: Portal) -> Blueprint:
                 f"<h2>{escape(str(view['title']))}</h2><p>Stage: {escape(view['stageId'])} · "
                 f"Amount: {view['opportunity']} {escape(view['currencyId'])} · "
                 f"User: {user}</p>"
-            )
+            ) + invoices_html(portal, type_id, item)
             tabs = []
             if portal.app.installed and not portal.app.revoked:
                 for p in portal.placements:

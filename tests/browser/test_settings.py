@@ -282,3 +282,28 @@ def test_a_non_admin_sees_no_payment_that_needs_attention(
     api = [urlsplit(u).path for u in checked.requests if urlsplit(u).path.startswith("/api/")]
     assert api == [], api
     assert _holder(installed, given_up["terminal_id"]) == given_up["payment_id"]
+
+
+def test_the_admin_is_told_while_bitrix24_support_blocks_the_app(
+    checked: Session, b24: Any, installed: Any, ctl: Callable[..., Any]
+) -> None:
+    app = AppPage(checked, b24.urls["portal"], user=1)
+    expect(app.t("registration-status")).to_have_attribute("data-ok", "true")
+    expect(app.t("bitrix-overload")).to_have_count(0)
+
+    ctl("POST", "faults", {"overload_limit": True})  # support's manual block (OVERLOAD_LIMIT)
+    app.t("reload-settings").click()
+    banner = app.t("bitrix-overload")
+    expect(banner).to_contain_text("Blocked by Bitrix24 support since")
+    expect(banner).to_contain_text("ask them to")
+    expect(app.t("registration-status")).to_have_text("Not checked")  # not "Needs repair"
+    expect(app.t("registration-error")).to_contain_text("OVERLOAD_LIMIT")
+    app.shot("settings-bitrix-overload")
+    # The user list could not be read meanwhile: a 503 (Chromium logs it), the page goes on.
+    assert checked.errors and all("/api/users" in e for e in checked.errors), checked.errors
+    checked.errors.clear()
+
+    ctl("POST", "faults", {"overload_limit": False})
+    app.t("reload-settings").click()
+    expect(app.t("registration-status")).to_have_attribute("data-ok", "true")
+    expect(app.t("bitrix-overload")).to_have_count(0)

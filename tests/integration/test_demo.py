@@ -24,4 +24,7 @@ def test_demo_starts_everything_and_serves_its_pages(tmp_path: Path) -> None:
     # The demo installs the app, pairs PIN pad 1, places the robots, and moving the deal to the
     # robot's stage pays it and moves it on.
     assert "check robot payment: approved, deal moved to WON" in done.stdout
+    # A robot pays an invoice of two product rows: the deal page shows its paid payment, whose
+    # sum is the charge (issue 14: a payment's sum comes only from the rows it carries).
+    assert "check invoice payment: the deal page shows a paid payment of 16.00" in done.stdout
     assert (tmp_path / "bizproc.sqlite3").exists()

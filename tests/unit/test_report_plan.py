@@ -42,6 +42,7 @@ BASE = ReportInput(
 )
 REFUND = {"kind": "refund", "refund_stage": "DT31_13:D"}
 COMMENTS = ["comment_deal", "comment_invoice"]
+READS = ["pay_rows", "pay_list"]  # the invoice's product rows and payments, before paying any
 
 
 def make(**changes: Any) -> ReportInput:
@@ -51,15 +52,24 @@ def make(**changes: Any) -> ReportInput:
 @pytest.mark.parametrize(
     ("changes", "done", "expected"),
     [
-        pytest.param({}, {}, ["pay", "event", "stage", *COMMENTS], id="approved-invoice"),
+        pytest.param({}, {}, [*READS, "event", "stage", *COMMENTS], id="approved-invoice"),
         pytest.param(
-            {"bitrix_payment_id": None},
             {},
-            ["pay_add", "pay", "event", "stage", *COMMENTS],
-            id="approved-invoice-without-payment",
+            {"pay_plan": {"rows": [[12, 1.0], [13, 2.0]]}},
+            ["pay_add", "pay_row0", "pay_row1", "pay_check", "event", "stage", *COMMENTS],
+            id="a-payment-is-made-of-the-invoice-rows-and-read-back",
         ),
         pytest.param(
-            {"success_stage": None}, {}, ["pay", "event", *COMMENTS], id="no-success-stage"
+            {}, {"pay_plan": {"id": 1040}}, ["pay", "event", "stage", *COMMENTS], id="pay-planned"
+        ),
+        pytest.param(
+            {},
+            {"pay_plan": {"none": "the invoice has no product rows"}},
+            ["event", "stage", *COMMENTS],
+            id="no-payment-can-carry-the-charge",
+        ),
+        pytest.param(
+            {"success_stage": None}, {}, [*READS, "event", *COMMENTS], id="no-success-stage"
         ),
         pytest.param(
             {"invoice_id": None, "bitrix_payment_id": None, "order_payment_id": 88},
@@ -73,7 +83,7 @@ def make(**changes: Any) -> ReportInput:
             ["event", "comment_deal"],
             id="approved-plain-deal",
         ),
-        pytest.param({"event_token": None}, {}, ["pay", "stage", *COMMENTS], id="started-by-user"),
+        pytest.param({"event_token": None}, {}, [*READS, "stage", *COMMENTS], id="started-by-user"),
         pytest.param({"status": "declined"}, {}, ["event", *COMMENTS], id="declined"),
         pytest.param({"status": "cancelled"}, {}, ["event", *COMMENTS], id="cancelled"),
         pytest.param({"status": "failed"}, {}, ["event", *COMMENTS], id="failed"),
@@ -107,7 +117,7 @@ def make(**changes: Any) -> ReportInput:
         pytest.param(
             {"resolved_late": True},
             {"event": True, "notify": {"unknown": [1, 3]}},
-            ["pay", "stage", *COMMENTS, "notify_1", "notify_3"],
+            [*READS, "stage", *COMMENTS, "notify_1", "notify_3"],
             id="late-approved",
         ),
         pytest.param(
@@ -123,10 +133,10 @@ def make(**changes: Any) -> ReportInput:
             id="retry-sends-only-what-is-missing",
         ),
         pytest.param(
-            {"bitrix_payment_id": None},
-            {"payment_added": 1040},
-            ["pay", "event", "stage", *COMMENTS],
-            id="retry-pays-the-payment-already-added",
+            {},
+            {"pay_plan": {"rows": [[12, 1.0]]}, "payment_added": 1040},
+            ["pay_check", "event", "stage", *COMMENTS],
+            id="retry-reads-back-the-payment-already-added",
         ),
         pytest.param(
             {},
@@ -183,9 +193,10 @@ def test_plan_commands(changes: dict[str, Any], done: dict[str, Any], expected: 
 
 
 def test_approved_invoice_commands_in_detail() -> None:
-    cmds = plan_commands(make(bitrix_payment_id=None), {})
-    assert cmds["pay_add"] == ("crm.item.payment.add", {"entityTypeId": 31, "entityId": 5})
-    assert cmds["pay"] == ("crm.item.payment.pay", {"id": "$result[pay_add]"})
+    cmds = plan_commands(make(), {})
+    rows = {"filter": {"=ownerType": "SI", "=ownerId": 5}}
+    assert cmds["pay_rows"] == ("crm.item.productrow.list", rows)
+    assert cmds["pay_list"] == ("crm.item.payment.list", {"entityTypeId": 31, "entityId": 5})
     assert cmds["stage"] == (
         "crm.item.update",
         {"entityTypeId": 31, "id": 5, "fields": {"stageId": "DT31_13:P"}},
@@ -199,6 +210,14 @@ def test_approved_invoice_commands_in_detail() -> None:
     assert method == "bizproc.event.send"
     assert params["EVENT_TOKEN"] == BASE.event_token
     assert PID in params["LOG_MESSAGE"]
+    planned = plan_commands(make(), {"pay_plan": {"rows": [[12, 1.0], [13, 2.0]]}})
+    assert planned["pay_add"] == ("crm.item.payment.add", {"entityTypeId": 31, "entityId": 5})
+    assert planned["pay_row1"] == (
+        "crm.item.payment.product.add",
+        {"paymentId": "$result[pay_add]", "rowId": 13, "quantity": 2.0},
+    )
+    assert planned["pay_check"] == ("crm.item.payment.get", {"id": "$result[pay_add]"})
+    assert "pay" not in planned  # paid only once its sum is read back
 
 
 def test_refund_unpays_the_invoice_payment_or_the_order_payment() -> None:
@@ -253,12 +272,12 @@ def _batch_error(body: dict[str, Any], method: str) -> Any:
 
 
 def test_record_results_keeps_what_landed_and_returns_the_rest() -> None:
-    inp = make(bitrix_payment_id=None)
+    inp = make()
     cmds = plan_commands(inp, {})
     result = BatchResult(
         results={
-            "pay_add": 1040,
-            "pay": True,
+            "pay_rows": {"productRows": [{"id": 12, "price": 10.0, "quantity": 1}]},
+            "pay_list": [],
             "event": True,
             "stage": {"item": {}},
             "comment_deal": 1001,
@@ -274,13 +293,13 @@ def test_record_results_keeps_what_landed_and_returns_the_rest() -> None:
     errors = record_results(inp, done, cmds, result)
     assert list(errors) == ["comment_invoice"]
     assert done == {
-        "payment_added": 1040,
-        "pay": True,
+        "pay_known": [],
+        "pay_plan": {"rows": [[12, 1.0]]},
         "event": True,
         "stage": True,
         "comment_deal": 1001,
     }
-    assert list(plan_commands(inp, done)) == ["comment_invoice"]
+    assert list(plan_commands(inp, done)) == ["pay_add", "pay_row0", "pay_check", "comment_invoice"]
 
 
 @pytest.mark.parametrize(
@@ -309,12 +328,19 @@ def test_a_deleted_deal_is_recorded_not_retried() -> None:
 
 
 def test_look_ups_find_our_comment_and_payment() -> None:
-    inp = make(bitrix_payment_id=None)
-    done: dict[str, Any] = {"uncertain": ["comment_deal", "comment_invoice", "pay_add"]}
+    inp = make()
+    done: dict[str, Any] = {
+        "uncertain": ["comment_deal", "comment_invoice", "pay_add"],
+        "pay_plan": {"rows": [[12, 1.0]]},
+        "pay_known": [1039],
+    }
     cmds = plan_commands(inp, done)
     result = BatchResult(
         results={
-            "find_pay": [{"id": 1040, "paid": "Y"}, {"id": 1039, "paid": "N"}],
+            "find_pay": [
+                {"id": 1040, "paid": "Y", "sum": 10.0},
+                {"id": 1039, "paid": "N", "sum": 25.0},
+            ],
             "event": True,
             "stage": {"item": {}},
             "find_deal": [
@@ -327,18 +353,40 @@ def test_look_ups_find_our_comment_and_payment() -> None:
     assert record_results(inp, done, cmds, result) == {}
     assert done["payment_added"] == 1040 and done["comment_deal"] == 1001
     assert "uncertain" not in done
-    assert done["pay"] is True  # the lost batch paid it as well
+    assert done["pay"] is True and done["paid_payment"] == 1040  # the lost batch paid it as well
     assert list(plan_commands(inp, done)) == ["comment_invoice"]
 
 
-def test_a_payment_found_unpaid_is_paid_by_id() -> None:
-    inp = make(bitrix_payment_id=None)
-    done: dict[str, Any] = {"uncertain": ["pay_add"]}
+@pytest.mark.parametrize(
+    ("found", "expected"),
+    [
+        pytest.param(
+            [{"id": 1040, "paid": "N", "sum": "10.00"}],
+            {"pay": ("crm.item.payment.pay", {"id": 1040})},
+            id="ours-unpaid-is-paid-by-id",
+        ),
+        pytest.param(
+            [{"id": 1039, "paid": "N", "sum": 25.0}],
+            ["pay_add", "pay_row0", "pay_check"],
+            id="only-the-invoices-own-so-the-lost-batch-made-none",
+        ),
+    ],
+)
+def test_a_lost_creation_is_looked_up_among_the_payments_the_invoice_did_not_have(
+    found: list[dict[str, Any]], expected: Any
+) -> None:
+    inp = make()
+    done: dict[str, Any] = {
+        "uncertain": ["pay_add"],
+        "pay_plan": {"rows": [[12, 1.0]]},
+        "pay_known": [1039],
+    }
     cmds = plan_commands(inp, done)
     result = BatchResult(results={name: True for name in cmds if name != "find_pay"})
-    result.results["find_pay"] = [{"id": 1040, "paid": "N"}]
+    result.results["find_pay"] = [*found, {"id": 1039, "paid": "N", "sum": 25.0}]
     assert record_results(inp, done, cmds, result) == {}
-    assert plan_commands(inp, done) == {"pay": ("crm.item.payment.pay", {"id": 1040})}
+    planned = plan_commands(inp, done)
+    assert (planned if isinstance(expected, dict) else list(planned)) == expected
 
 
 class ScriptedClient:
@@ -383,11 +431,18 @@ def test_report_raises_with_progress_when_a_command_fails() -> None:
             errors={"comment_invoice": limit},
         )
     )
-    done: dict[str, Any] = {}
+    done: dict[str, Any] = {"pay_plan": {"id": 1033}}
     with pytest.raises(ReportIncomplete) as caught:
         report(client, inp, done)  # type: ignore[arg-type]
     assert set(caught.value.errors) == {"comment_invoice"} and caught.value.retryable
-    assert done == {"pay": True, "event": True, "stage": True, "comment_deal": 1}
+    assert done == {
+        "pay_plan": {"id": 1033},
+        "pay": True,
+        "paid_payment": 1033,
+        "event": True,
+        "stage": True,
+        "comment_deal": 1,
+    }
 
 
 def test_a_refused_token_is_not_retryable() -> None:
@@ -398,7 +453,7 @@ def test_a_refused_token_is_not_retryable() -> None:
 
 
 def test_reports_of_several_payments_share_one_batch_and_keep_their_own_progress() -> None:
-    first = make(bitrix_payment_id=None)  # pay_add, then pay with $result[pay_add]
+    first = make()  # a payment of the invoice's row, made, then read back with $result[pay_add]
     second = make(payment_id="6f1c2b3a-0000-4000-8000-000000000002", status="declined")
     denied = error_from_response(
         403,
@@ -409,7 +464,8 @@ def test_reports_of_several_payments_share_one_batch_and_keep_their_own_progress
         BatchResult(
             results={
                 "p0_pay_add": 2001,
-                "p0_pay": True,
+                "p0_pay_row0": 7,
+                "p0_pay_check": {"id": 2001, "sum": 10.0, "paid": "N"},
                 "p0_event": True,
                 "p0_stage": {"item": {}},
                 "p0_comment_deal": 11,
@@ -420,14 +476,14 @@ def test_reports_of_several_payments_share_one_batch_and_keep_their_own_progress
             errors={"p1_comment_invoice": denied},
         )
     )
-    done0: dict[str, Any] = {}
+    done0: dict[str, Any] = {"pay_plan": {"rows": [[12, 1.0]]}}
     done1: dict[str, Any] = {}
     errors = report_many(client, {"p0": (first, done0), "p1": (second, done1)})  # type: ignore[arg-type]
     assert len(client.sent) == 1  # one request for both payments
-    assert client.sent[0][:2] == ["p0_pay_add", "p0_pay"]
+    assert client.sent[0][:3] == ["p0_pay_add", "p0_pay_row0", "p0_pay_check"]
     assert done0 == {
+        "pay_plan": {"id": 2001},  # its sum is the charge: paid next round
         "payment_added": 2001,
-        "pay": True,
         "event": True,
         "stage": True,
         "comment_deal": 11,

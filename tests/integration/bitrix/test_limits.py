@@ -18,6 +18,7 @@ from bizproc_app.bitrix import (
     LeakyBucket,
     MemoryTokenStore,
     OAuthClient,
+    OperatingLimits,
     PortalTokens,
     TokenRefresher,
 )
@@ -55,6 +56,7 @@ def test_a_burst_of_300_calls_at_the_default_limits_never_sees_a_503(b24, ctl, r
             token_store=store,
             refresher=TokenRefresher(oauth, store, conn),
             bucket=LeakyBucket(conn),
+            limits=OperatingLimits(conn),
             session=requests.Session(),
         )
         try:

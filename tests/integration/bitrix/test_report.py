@@ -34,14 +34,16 @@ def client(served_app, ctl) -> Iterator[BitrixClient]:  # type: ignore[no-untype
 
 @pytest.fixture
 def sale(client: BitrixClient, ctl) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """A deal, its invoice with a payment, and a robot waiting on the deal for our answer."""
+    """A deal, its invoice with a product row and a payment carrying it, and a robot waiting."""
     deal = ctl("POST", "deals", {"fields": {"title": "Lunch", "opportunity": 10}})
-    invoice = ctl(
-        "POST",
-        "invoices",
-        {"fields": {"opportunity": 10, "currencyId": "AUD"}, "deal_id": deal["id"]},
-    )
+    invoice = _invoice_of(ctl, deal["id"])
     pay_id = client.call("crm.item.payment.add", {"entityTypeId": 31, "entityId": invoice["id"]})
+    rows = client.call(
+        "crm.item.productrow.list", {"filter": {"=ownerType": "SI", "=ownerId": invoice["id"]}}
+    )
+    [row] = rows.result["productRows"]
+    carry = {"paymentId": pay_id.result, "rowId": row["id"], "quantity": 1}
+    client.call("crm.item.payment.product.add", carry)
     wf_id, token = _run_robot(ctl, deal["id"], "linkly_pos_payment", {"amount": "10.00"})
     ctl("DELETE", "requests")
     return {
@@ -117,16 +119,27 @@ def _returns(ctl, wf_id: str) -> tuple[str, dict[str, Any]]:  # type: ignore[no-
     return wf["status"], values
 
 
+def _invoice_of(ctl, deal_id: int, rows: bool = True) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A smart invoice of 10.00 AUD on the deal, with one product row of that price."""
+    fields = {"opportunity": 10, "currencyId": "AUD"}
+    lunch = [{"productName": "Lunch", "price": 10, "quantity": 1}] if rows else []
+    return ctl("POST", "invoices", {"fields": fields, "rows": lunch, "deal_id": deal_id})  # type: ignore[no-any-return]
+
+
 def _one_comment_each(ctl, sale: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
     assert _comments(ctl, "deal", sale["deal_id"]) == [COMMENT]
     assert _comments(ctl, "smart_invoice", sale["invoice_id"]) == [COMMENT]
 
 
-def test_an_approved_invoice_payment_is_one_batch_request(client, ctl, sale) -> None:  # type: ignore[no-untyped-def]
+def test_an_approved_invoice_pays_its_own_payment_of_the_charged_sum(client, ctl, sale) -> None:  # type: ignore[no-untyped-def]
     done = report(client, sale["input"], {})
 
+    pid = sale["bitrix_payment_id"]
     assert done == {
+        "pay_known": [pid],
+        "pay_plan": {"id": pid},
         "pay": True,
+        "paid_payment": pid,
         "event": True,
         "stage": True,
         "comment_deal": done["comment_deal"],
@@ -134,15 +147,17 @@ def test_an_approved_invoice_payment_is_one_batch_request(client, ctl, sale) -> 
         "invoice_timeline_type": "smart_invoice",
     }
     counts = ctl("GET", "requests")
-    assert counts["requests"] == {"batch": 1}
+    assert counts["requests"] == {"batch": 2}  # everything with the reads, then the payment
     assert counts["batch_commands"] == {
+        "crm.item.productrow.list": 1,
+        "crm.item.payment.list": 1,
         "crm.item.payment.pay": 1,
         "bizproc.event.send": 1,
         "crm.item.update": 1,
         "crm.timeline.comment.add": 2,
     }
     [payment] = _payments(ctl, sale["invoice_id"])
-    assert payment["id"] == sale["bitrix_payment_id"] and payment["paid"] == "Y"
+    assert payment["id"] == pid and payment["paid"] == "Y" and payment["sum"] == 10
     assert _invoice(ctl, sale["invoice_id"])["stageId"] == "DT31_13:P"
     _one_comment_each(ctl, sale)
     status, values = _returns(ctl, sale["wf_id"])
@@ -153,7 +168,7 @@ def test_an_approved_invoice_payment_is_one_batch_request(client, ctl, sale) -> 
     assert ctl("GET", "notifications") == []
 
 
-def test_a_retry_after_failed_commands_sends_only_the_missing_ones(client, ctl, sale) -> None:  # type: ignore[no-untyped-def]
+def test_a_method_the_portal_blocked_waits_while_the_rest_lands(client, ctl, sale) -> None:  # type: ignore[no-untyped-def]
     # The portal blocks comment.add for a while (429 OPERATION_TIME_LIMIT inside the batch).
     ctl("POST", "operating", {"method": "crm.timeline.comment.add", "seconds": 1000})
     done: dict[str, Any] = {}
@@ -161,16 +176,25 @@ def test_a_retry_after_failed_commands_sends_only_the_missing_ones(client, ctl, 
         report(client, sale["input"], done)
     assert set(caught.value.errors) == {"comment_deal", "comment_invoice"}
     assert caught.value.retryable and caught.value.done is done
-    assert done == {"pay": True, "event": True, "stage": True}
+    assert all(e.operating_reset_at > time.time() for e in caught.value.errors.values())
+    pid = sale["bitrix_payment_id"]
+    assert done == {
+        "pay_known": [pid],
+        "pay_plan": {"id": pid},
+        "pay": True,  # the next round went on without the blocked method
+        "paid_payment": pid,
+        "event": True,
+        "stage": True,
+    }
+    assert ctl("GET", "requests")["batch_commands"]["crm.timeline.comment.add"] == 2
+    assert _returns(ctl, sale["wf_id"])[0] == "completed"
 
+    # Asked again before the reset: refused here, the portal is not asked.
     ctl("POST", "ratelimit/reset")
     ctl("DELETE", "requests")
-    report(client, sale["input"], done)
-    counts = ctl("GET", "requests")
-    assert counts["requests"] == {"batch": 1}
-    assert counts["batch_commands"] == {"crm.timeline.comment.add": 2}
-    _one_comment_each(ctl, sale)
-    assert _returns(ctl, sale["wf_id"])[0] == "completed"
+    with pytest.raises(ReportIncomplete):
+        report(client, sale["input"], done)
+    assert ctl("GET", "requests")["total"] == 0
 
 
 class ShortReads(requests.Session):
@@ -202,19 +226,15 @@ def _wait_for(check: Callable[[], bool], timeout: float = 10) -> None:
 @pytest.mark.parametrize(
     ("fault", "landed", "retry_batches"),
     [
-        pytest.param({"delay": 2.5, "delay_method": "batch"}, True, 1, id="answer-lost"),
-        pytest.param({"down_calls": 1}, False, 2, id="portal-down"),
+        pytest.param({"delay": 2.5, "delay_method": "batch"}, True, 3, id="answer-lost"),
+        pytest.param({"down_calls": 1}, False, 3, id="portal-down"),
     ],
 )
 def test_a_lost_answer_and_a_retry_leave_one_payment_and_one_comment_each(
     ctl, sale, fault: dict[str, Any], landed: bool, retry_batches: int
 ) -> None:  # type: ignore[no-untyped-def]
-    # A second invoice of the deal, without a payment yet: this report adds it.
-    invoice = ctl(
-        "POST",
-        "invoices",
-        {"fields": {"opportunity": 10, "currencyId": "AUD"}, "deal_id": sale["deal_id"]},
-    )
+    # A second invoice of the deal, without a payment yet: this report adds one carrying its row.
+    invoice = _invoice_of(ctl, sale["deal_id"])
     sale = {**sale, "invoice_id": invoice["id"]}
     inp = replace(sale["input"], invoice_id=invoice["id"], bitrix_payment_id=None)
     client = _impatient_client()
@@ -224,7 +244,7 @@ def test_a_lost_answer_and_a_retry_leave_one_payment_and_one_comment_each(
     with pytest.raises(ReportIncomplete) as caught:
         report(client, inp, done)
     assert caught.value.retryable
-    assert done == {"uncertain": ["comment_deal", "comment_invoice", "event", "pay_add"]}
+    assert done == {"uncertain": ["comment_deal", "comment_invoice", "event"]}
     if landed:  # the portal ran the batch after we stopped listening
         _wait_for(lambda: len(_crm(ctl)["comments"]) == 2)
     ctl("POST", "faults/reset")
@@ -235,6 +255,7 @@ def test_a_lost_answer_and_a_retry_leave_one_payment_and_one_comment_each(
     _one_comment_each(ctl, sale)
     [payment] = _payments(ctl, invoice["id"])
     assert payment["paid"] == "Y" and done["payment_added"] == payment["id"]
+    assert payment["sum"] == 10 and done["paid_payment"] == payment["id"]
     assert _invoice(ctl, invoice["id"])["stageId"] == "DT31_13:P"
     status, values = _returns(ctl, sale["wf_id"])
     assert status == "completed" and values["status"] == "approved"
@@ -286,7 +307,7 @@ def test_unknown_then_a_late_result_updates_crm_and_replaces_the_notice(client, 
     late = replace(sale["input"], resolved_late=True)
     report(client, late, done)
     counts = ctl("GET", "requests")
-    assert counts["requests"] == {"batch": 1}
+    assert counts["requests"] == {"batch": 2}  # with the reads, then the payment
     assert "bizproc.event.send" not in counts["batch_commands"]
     assert _payments(ctl, sale["invoice_id"])[0]["paid"] == "Y"
     assert _invoice(ctl, sale["invoice_id"])["stageId"] == "DT31_13:P"

@@ -17,9 +17,10 @@ Ctl = Callable[..., Any]
 
 
 def invoice(ctl: Ctl, deal_id: int, amount: str) -> int:
-    """Create a smart invoice for the deal; return its id."""
+    """Create a smart invoice for the deal, with one product row of its amount; return its id."""
     fields = {"title": "Invoice", "opportunity": float(amount), "currencyId": "AUD"}
-    made = ctl("POST", "invoices", {"fields": fields, "deal_id": deal_id})
+    rows = [{"productName": "Invoice", "price": float(amount), "quantity": 1}]
+    made = ctl("POST", "invoices", {"fields": fields, "rows": rows, "deal_id": deal_id})
     return int(made.get("id") or made.get("ID"))
 
 

@@ -115,20 +115,30 @@ class Recorded:
 
 
 class RecordingPortal:
-    """A Bitrix24 client that answers every command with success and records each batch."""
+    """A Bitrix24 client that answers every command with success and records each batch.
 
-    def __init__(self, during: Any = None) -> None:
+    The invoice has one product row of `invoice_cents` and its own unpaid payment 1033 carrying it.
+    """
+
+    def __init__(self, during: Any = None, invoice_cents: int = 1000) -> None:
         self.requests: list[dict[str, Any]] = []
         self.during = during
+        amount = invoice_cents / 100
+        self.answers: dict[str, Any] = {
+            "crm.item.payment.add": 1033,
+            "crm.item.productrow.list": {
+                "productRows": [{"id": 12, "price": amount, "quantity": 1}]
+            },
+            "crm.item.payment.list": [{"id": 1033, "sum": amount, "paid": "N"}],
+            "crm.item.payment.get": {"id": 1033, "sum": amount, "paid": "N"},
+        }
 
     def batch(self, commands: dict[str, Any], *, halt: bool = False) -> BatchResult:
         if self.during is not None:
             during, self.during = self.during, None
             during()  # another actor runs while this batch is in flight
         self.requests.append(commands)
-        results = {
-            n: (1033 if m == "crm.item.payment.add" else 1) for n, (m, _) in commands.items()
-        }
+        results = {n: self.answers.get(m, 1) for n, (m, _) in commands.items()}
         return BatchResult(results=results)
 
     def methods(self) -> list[str]:

@@ -6,6 +6,7 @@ of the commands it sends is exact; the robot tests run the whole stack.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bizproc_app.extensions import db
@@ -51,6 +52,28 @@ def test_a_refund_is_reported_only_after_its_purchase(shop, served_app) -> None:
         _drain(served_app, shop, client)
         methods = client.methods()
         assert methods.index("crm.item.payment.pay") < methods.index("crm.item.payment.unpay")
+
+
+def test_a_full_refund_of_an_invoice_closed_without_a_paid_payment_moves_it_back_only(
+    shop, served_app
+) -> None:  # type: ignore[no-untyped-def]
+    why = "the invoice has no product rows to carry the payment"
+    with served_app.app_context():
+        purchase = stored_payment(
+            shop,
+            report_state="done",
+            report_done={"pay_plan": {"none": why}, "stage": True, "event": True},
+        )
+        stored_payment(
+            shop, kind="refund", original_id=purchase.id, context={**purchase.context}, rfn=None
+        )
+        client = RecordingPortal()
+        cfg = replace(served_app.config["APP_CONFIG"], REFUND_STAGE="DT31_13:D")
+        ReportDrain(cfg, db.session, lambda _: client).run(shop["portal_id"])
+        sent = [(m, p) for r in client.requests for m, p in r.values()]
+        stage = {"entityTypeId": 31, "id": 5, "fields": {"stageId": "DT31_13:D"}}
+        assert ("crm.item.update", stage) in sent
+        assert "crm.item.payment.unpay" not in client.methods()  # no payment of ours was paid
 
 
 def test_a_full_refund_unpays_the_invoices_ownstored_payment(shop, served_app) -> None:  # type: ignore[no-untyped-def]

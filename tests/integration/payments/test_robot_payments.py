@@ -18,7 +18,8 @@ def _finished(ctl, workflow_id: str):  # type: ignore[no-untyped-def]
 
 def _invoice(ctl, deal_id: int, amount: str) -> int:  # type: ignore[no-untyped-def]
     fields = {"title": "Invoice", "opportunity": float(amount), "currencyId": "AUD"}
-    made = ctl("POST", "invoices", {"fields": fields, "deal_id": deal_id})
+    rows = [{"productName": "Invoice", "price": float(amount), "quantity": 1}]
+    made = ctl("POST", "invoices", {"fields": fields, "rows": rows, "deal_id": deal_id})
     return int(made.get("id") or made.get("ID"))
 
 
@@ -54,7 +55,8 @@ def test_approved_invoice_payment_is_charged_once_and_recorded_once(
     invoice = next(i for i in crm["invoices"] if int(i["id"]) == invoice_id)
     assert invoice["stageId"].endswith(":P"), invoice["stageId"]
     paid = [p for p in crm["payments"] if int(p.get("entityId", 0)) == invoice_id]
-    assert paid and all(p["paid"] == "Y" for p in paid)
+    # Paid by a payment carrying the invoice's row: its sum is the charge, not an empty 0.
+    assert paid and all(p["paid"] == "Y" and p["sum"] == 10 for p in paid), paid
     comments = [c for c in crm["comments"] if payment.id in c["COMMENT"]]
     assert len(comments) == 2  # one on the deal, one on the invoice
     counts = ctl("GET", "requests")

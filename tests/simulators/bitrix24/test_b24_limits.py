@@ -32,12 +32,27 @@ def test_no_rate_limit(b24: Client) -> None:
 
 
 def test_operating_time_limit_429(b24: Client) -> None:
+    seen = b24.call("crm.deal.list").json()["time"]["operating_reset_at"]  # on every success
     b24.ctl("POST", "operating", {"method": "crm.deal.list", "seconds": 481})
     r = b24.call("crm.deal.list")
     assert r.status_code == 429 and r.json()["error"] == "OPERATION_TIME_LIMIT"
+    assert r.json()["time"]["operating_reset_at"] == seen  # the 429 carries `time` too
+    assert b24.call("user.admin").status_code == 200  # only the one method is blocked
+    body = b24.call("batch", {"cmd": {"x": "crm.deal.list", "y": "user.admin"}}).json()
+    assert body["result"]["result_error"]["x"] == {
+        "error": "OPERATION_TIME_LIMIT",
+        "error_description": "Method is blocked due to operation time limit.",
+    }  # a batch member's error carries no time; the successful member's result_time does
+    assert "x" not in body["result"]["result_time"] and "y" in body["result"]["result_time"]
+
+
+def test_overload_limit_blocks_every_call_until_lifted(b24: Client) -> None:
+    b24.ctl("POST", "faults", {"overload_limit": True})
+    for method in ("user.admin", "batch"):
+        r = b24.call(method, {"cmd": {"x": "user.admin"}} if method == "batch" else None)
+        assert r.status_code == 503 and r.json()["error"] == "OVERLOAD_LIMIT"
+    b24.ctl("POST", "faults", {"overload_limit": False})
     assert b24.call("user.admin").status_code == 200
-    body = b24.call("batch", {"cmd": {"x": "crm.deal.list"}}).json()
-    assert body["result"]["result_error"]["x"]["error"] == "OPERATION_TIME_LIMIT"
 
 
 def test_fault_switches(b24: Client) -> None:

@@ -15,6 +15,7 @@ from bizproc_app.bitrix import (
     LeakyBucket,
     MemoryTokenStore,
     OAuthClient,
+    OperatingLimits,
     PortalTokens,
     TokenRefresher,
 )
@@ -79,13 +80,19 @@ def bucket(redis_client: redis.Redis) -> LeakyBucket:
 
 
 @pytest.fixture
+def limits(redis_client: redis.Redis) -> OperatingLimits:
+    """The portal's blocked methods, in the test's Redis database, on the client's fixed clock."""
+    return OperatingLimits(redis_client, clock=lambda: 1_000_000.0)
+
+
+@pytest.fixture
 def sleeps() -> list[float]:
     """Every delay the client asked to sleep."""
     return []
 
 
 @pytest.fixture
-def make_client(settings, store, refresher, bucket, session, sleeps):  # type: ignore[no-untyped-def]
+def make_client(settings, store, refresher, bucket, limits, session, sleeps):  # type: ignore[no-untyped-def]
     """Build a client for the portal; keyword arguments override the defaults."""
 
     def build(**overrides):  # type: ignore[no-untyped-def]
@@ -96,6 +103,7 @@ def make_client(settings, store, refresher, bucket, session, sleeps):  # type: i
             "token_store": store,
             "refresher": refresher,
             "bucket": bucket,
+            "limits": limits,
             "session": session,
             "sleep": sleeps.append,
             "rng": lambda: 0.5,

@@ -17,6 +17,7 @@ from bizproc_app.bitrix import (
     BitrixSettings,
     LeakyBucket,
     OAuthClient,
+    OperatingLimits,
     PortalTokens,
     TokenRefresher,
 )
@@ -132,6 +133,7 @@ def process_call_with_expired_token(redis_url: str, barrier: Any) -> None:
             token_store=store,
             refresher=TokenRefresher(oauth, store, client, lock_timeout=10),
             bucket=LeakyBucket(client),
+            limits=OperatingLimits(client),
             session=session,
         )
         barrier.wait(timeout=30)

@@ -18,6 +18,7 @@ from bizproc_app.bitrix import (
     ExpiredToken,
     InvalidGrant,
     LeakyBucket,
+    OperatingLimits,
     OperationTimeLimit,
     QueryLimitExceeded,
     WorkflowNotFound,
@@ -136,7 +137,16 @@ def test_back_off_is_capped_and_bounded(make_client, requests_mock, sleeps) -> N
     assert sleeps == [1.0, 2.0, 4.0, 4.0, 4.0, 4.0]
 
 
-def test_operation_time_limit_waits_for_the_reset(client, requests_mock, sleeps) -> None:  # type: ignore[no-untyped-def]
+def test_operation_time_limit_waits_for_the_reset(make_client, requests_mock, redis_client) -> None:  # type: ignore[no-untyped-def]
+    now, sleeps = [1_000_000.0], []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    client = make_client(
+        clock=lambda: now[0], sleep=sleep, limits=OperatingLimits(redis_client, lambda: now[0])
+    )
     blocked = {
         "error": "OPERATION_TIME_LIMIT",
         "error_description": "Method is blocked due to operation time limit.",

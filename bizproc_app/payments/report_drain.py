@@ -29,6 +29,8 @@ BACKOFF = (2, 5, 15, 60, 300, 900, 1800, 3600)
 # them: 190 s), so it only expires once its drain is gone (a killed worker delays these
 # reports by at most this much; the portal's Redis lock alone could expire under a slow batch).
 LEASE_SECONDS = 200
+# How many due reports a group is chosen from (oldest first, reports not begun before the rest).
+DUE_WINDOW = 4 * BATCH_LIMIT
 
 
 @dataclass
@@ -113,10 +115,13 @@ class ReportDrain:
                 or_(Payment.report_next_at.is_(None), Payment.report_next_at <= now),
             )
             .order_by(Payment.updated_at)
-            .limit(BATCH_LIMIT + len(skip))
+            .limit(DUE_WINDOW + len(skip))
             .execution_options(populate_existing=True)  # rows we updated with Core statements
         )
-        return [p for p in self.session.scalars(stmt) if p.id not in skip]
+        due = [p for p in self.session.scalars(stmt) if p.id not in skip]
+        # Reports not begun first: their workflows wait for the event, while the rounds left of
+        # begun ones (an invoice payment's read-back and pay, comments) are bookkeeping.
+        return sorted(due, key=lambda p: bool(p.report_done))
 
     def _group(self, portal: Portal, skip: set[str], done: Counter[str]) -> list[Pending] | None:
         """Due payments whose commands fit one request; None when nothing is due."""

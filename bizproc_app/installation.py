@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ from bizproc_app.bitrix import (
 )
 from bizproc_app.config import Config
 from bizproc_app.crypto import SecretBox
-from bizproc_app.models import ACTIVE_STATES, Payment, Portal, Terminal
+from bizproc_app.models import ACTIVE_STATES, Payment, Portal, Terminal, utcnow
 from bizproc_app.portals import application_token_matches, find_portal, journal
 from bizproc_app.registration import AppUrls, register
 
@@ -131,7 +131,7 @@ class Lifecycle:
             self._confirm_revoked(portal)
         portal.clear_tokens()
         portal.installed = False
-        portal.uninstalled_at = datetime.now(UTC)
+        portal.uninstalled_at = utcnow()
         kept = purge_idle_secrets(self.session, portal.id)
         journal(
             self.session,
@@ -171,7 +171,7 @@ class Lifecycle:
         portal = find_portal(self.session, auth.member_id) or Portal(member_id=auth.member_id)
         portal.domain, portal.client_endpoint = domain, endpoint
         portal.set_tokens(self.box, access=auth.access_token, refresh=auth.refresh_token)
-        portal.token_expires_at = datetime.now(UTC) + timedelta(seconds=auth.expires_in or 3600)
+        portal.token_expires_at = utcnow() + timedelta(seconds=auth.expires_in or 3600)
         portal.application_token_enc = self.box.encrypt(auth.application_token)
         portal.scope = info.scope or auth.scope
         portal.status = info.status or auth.status

@@ -7,13 +7,13 @@ installed portal that has not been refreshed for IDLE (journaled either way).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bizproc_app.bitrix import BitrixError, TokenRefresher, TokenStore
-from bizproc_app.models import Portal
+from bizproc_app.models import Portal, utcnow
 from bizproc_app.portals import journal
 
 IDLE = timedelta(days=30)
@@ -23,7 +23,7 @@ def refresh_idle_portals(
     session: Session, refresher: TokenRefresher, store: TokenStore, *, now: datetime | None = None
 ) -> int:
     """Refresh the installed portals last refreshed over IDLE ago; return how many succeeded."""
-    cutoff = (now or datetime.now(UTC)) - IDLE
+    cutoff = (now or utcnow()) - IDLE
     idle = session.scalars(
         select(Portal).where(
             Portal.installed,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
+from bizproc_app.linkly import format_cents
 from bizproc_app.models import Payment
 
 TITLES = {
@@ -18,7 +18,7 @@ TITLES = {
 
 def money(cents: int, currency: str) -> str:
     """10.00 AUD, from integer cents."""
-    return f"{Decimal(cents) / 100:.2f} {currency}"
+    return f"{format_cents(cents)} {currency}"
 
 
 def status_of(payment: Payment) -> str:
@@ -42,7 +42,7 @@ def return_values(payment: Payment) -> dict[str, Any]:
         "card_type": str(result.get("card_type") or ""),
         "account_type": str(result.get("account") or ""),
         "masked_pan": str(result.get("pan") or ""),
-        "amount": f"{Decimal(payment.amount_cents) / 100:.2f}",
+        "amount": format_cents(payment.amount_cents),
         "payment_id": payment.id,
         "receipt": payment.receipt or "",
         "error": payment.error if status != "approved" else "",

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bizproc_app.linkly import format_cents
 from bizproc_app.models import Payment, Terminal
 from bizproc_app.models import PaymentState as S
 from bizproc_app.payments import ledger, states
@@ -17,7 +17,7 @@ RUNNING = (S.QUEUED, S.SENDING, S.IN_PROGRESS)
 
 def amount(cents: int | None) -> str | None:
     """Cents as "10.00"."""
-    return None if cents is None else f"{Decimal(cents) / 100:.2f}"
+    return None if cents is None else format_cents(cents)
 
 
 def queue_position(session: Session, payment: Payment) -> int | None:

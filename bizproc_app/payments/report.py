@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from activities.common import RETURN_PROPERTIES
@@ -33,6 +32,7 @@ from bizproc_app.bitrix import (
     WorkflowNotFound,
     prefixed,
 )
+from bizproc_app.linkly import format_cents
 from bizproc_app.payments import invoice_payment
 
 INVOICE_TYPE_ID = invoice_payment.INVOICE_TYPE_ID
@@ -109,11 +109,6 @@ class ReportIncomplete(Exception):
         return not self.errors or not all(isinstance(e, PERMANENT) for e in self.errors.values())
 
 
-def format_amount(cents: int) -> str:
-    """Return integer cents as a decimal string: 1000 -> "10.00"."""
-    return str(Decimal(cents).scaleb(-2).quantize(Decimal("0.01")))
-
-
 def return_values(inp: ReportInput) -> dict[str, Any]:
     """The contract's keys only; status, approved, amount and payment_id come from the input."""
     values = {
@@ -122,7 +117,7 @@ def return_values(inp: ReportInput) -> dict[str, Any]:
     values.update(
         status=inp.status,
         approved="Y" if inp.status == "approved" else "N",  # a Bitrix24 bool is Y/N
-        amount=format_amount(inp.amount_cents),
+        amount=format_cents(inp.amount_cents),
         payment_id=inp.payment_id,
     )
     return values
@@ -252,7 +247,7 @@ def _notify_params(uid: int, message: str, tag: str) -> dict[str, Any]:
 
 
 def _money(inp: ReportInput) -> str:
-    return f"{format_amount(inp.amount_cents)} {inp.currency}"
+    return f"{format_cents(inp.amount_cents)} {inp.currency}"
 
 
 def record_results(

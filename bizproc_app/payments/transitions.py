@@ -16,20 +16,17 @@ Guards:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum, StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, true, update
 from sqlalchemy.orm import Session
 
-from bizproc_app.models import Payment
+from bizproc_app.models import Payment, utcnow
 from bizproc_app.models import PaymentState as S
 
-
-def now() -> datetime:
-    """The current time in UTC (the one clock of the payment domain)."""
-    return datetime.now(UTC)
+now = utcnow  # the payment domain's name for the one clock (models.utcnow)
 
 
 class Guard(Enum):

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from bizproc_app.bitrix import BatchResult, BitrixUnavailable, error_from_response
+from bizproc_app.linkly import format_cents
 from bizproc_app.payments.report import (
     ReportIncomplete,
     ReportInput,
-    format_amount,
     plan_commands,
     record_results,
     report,
@@ -263,8 +263,8 @@ def test_return_values_hold_the_contract_keys_only() -> None:
         (10**12 + 1, "10000000000.01"),
     ],
 )
-def test_format_amount(cents: int, text: str) -> None:
-    assert format_amount(cents) == text
+def test_format_cents(cents: int, text: str) -> None:
+    assert format_cents(cents) == text
 
 
 def _batch_error(body: dict[str, Any], method: str) -> Any:

@@ -30,7 +30,7 @@ from tests.bitrix_fixtures import CLIENT_ID, CLIENT_SECRET
 
 
 @pytest.mark.timeout(300)
-def test_a_burst_of_300_calls_at_the_default_limits_never_sees_a_503(b24, ctl, redis_url) -> None:  # type: ignore[no-untyped-def]
+def test_a_burst_of_120_calls_at_the_default_limits_never_sees_a_503(b24, ctl, redis_url) -> None:  # type: ignore[no-untyped-def]
     state = ctl("GET", "state")
     issued = ctl("POST", "token", {"user_id": 1})
     member = state["member_id"]
@@ -65,7 +65,8 @@ def test_a_burst_of_300_calls_at_the_default_limits_never_sees_a_503(b24, ctl, r
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=calls, args=(75,)) for _ in range(4)]
+    # 120 calls: 2.4 times the simulator's bucket of 50, so most wait for the leak (2 per second).
+    threads = [threading.Thread(target=calls, args=(30,)) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
@@ -73,9 +74,9 @@ def test_a_burst_of_300_calls_at_the_default_limits_never_sees_a_503(b24, ctl, r
     conn.close()
     assert errors == []
     counts = ctl("GET", "requests")["requests"]
-    assert counts["user.current"] == 300
+    assert counts["user.current"] == 120
     # The simulator refuses with 503 QUERY_LIMIT_EXCEEDED; none was sent, none retried.
-    assert sum(counts.values()) == 300
+    assert sum(counts.values()) == 120
 
 
 def _call_as_a_separate_process(config: Config, member_id: str) -> str:

@@ -42,11 +42,9 @@ demo: $(STAMP) $(SDK) $(FRONTEND) ## Run the product: Redis, SQLite, web, worker
 	@scripts/ensure-redis.sh
 	@$(BIN)/python -m scripts.demo
 
-test: $(STAMP) $(SDK) $(FRONTEND) ## Run the linters and the whole test suite
+test: $(STAMP) $(SDK) $(FRONTEND) lint ## Run the linters, the type checker and the whole test suite
 	@scripts/ensure-redis.sh
 	@scripts/ensure-chromium.sh
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
 fuzz: $(STAMP) $(SDK) ## Run the bad-input campaign: FUZZ_EXAMPLES (default 3000) cases per endpoint
@@ -61,9 +59,10 @@ bench: $(STAMP) ## Benchmark the real stack and write docs/performance.md (BENCH
 	@scripts/ensure-redis.sh
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
-lint: $(STAMP) ## Run the linters only
+lint: $(STAMP) ## Run the linters and the type checker (mypy, strict on the product)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 fmt: $(STAMP) ## Format the code and apply safe lint fixes
 	$(BIN)/ruff check --fix .

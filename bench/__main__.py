@@ -49,7 +49,7 @@ def params(a: argparse.Namespace) -> Params:
         payments=a.payments or (40 if q else 1000),
         workers=a.workers,
         rate=a.rate or (20.0 if q else 100.0),
-        delays=tuple(a.delay) if a.delay else ((2.0, 4.0) if q else (15.0, 25.0)),  # type: ignore[arg-type]
+        delays=tuple(a.delay) if a.delay else ((2.0, 4.0) if q else (15.0, 25.0)),
         database=a.database,
         baseline=not a.no_baseline,
         baseline_seconds=15.0 if q else 120.0,

@@ -26,7 +26,7 @@ _tokens: dict[str, str] = {}  # per worker process: terminal name -> Linkly bear
 _http = requests.Session()
 
 
-def create_app():  # type: ignore[no-untyped-def]
+def create_app():
     """The baseline's web app: take the robot call, queue it, answer 200."""
     from flask import Flask, jsonify, request
     from redis import Redis
@@ -41,7 +41,7 @@ def create_app():  # type: ignore[no-untyped-def]
     )
 
     @app.post("/handler")
-    def handler():  # type: ignore[no-untyped-def]
+    def handler():
         form = request.form
         call = {
             "event_token": form.get("event_token", ""),

@@ -42,9 +42,9 @@ def _seed(env: dict[str, str], payments: int) -> list[tuple[str, str]]:
     os.environ.update(env)
     from bizproc_app import create_app
     from bizproc_app.extensions import db, secrets
-    from bizproc_app.migrate import upgrade
     from bizproc_app.models import Payment, Portal, Terminal
     from bizproc_app.payments.pipeline import notify_hash
+    from bizproc_app.storage.migrate import upgrade
 
     app = create_app()
     with app.app_context():

@@ -59,7 +59,7 @@ class Driver:
     def _http(self) -> requests.Session:
         if not hasattr(self.local, "s"):
             self.local.s = requests.Session()
-        return self.local.s  # type: ignore[no-any-return]
+        return self.local.s
 
     def _robot(self, p: Planned) -> None:
         t0 = time.perf_counter()

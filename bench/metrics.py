@@ -143,7 +143,7 @@ def load_average() -> str:
     return f"{one:.2f}, {five:.2f}, {fifteen:.2f}"
 
 
-def wait_until(predicate, timeout: float, interval: float = 0.5) -> bool:  # type: ignore[no-untyped-def]
+def wait_until(predicate, timeout: float, interval: float = 0.5) -> bool:
     """Poll predicate() until true or timeout; bounded in time."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

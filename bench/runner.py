@@ -118,7 +118,7 @@ class Run:
     def _workflows(self) -> dict[str, dict[str, Any]]:
         return {w["id"]: w for w in self.sim.b24("GET", "workflows", timeout=120)}
 
-    def _done_checker(self, wf_ids: set[str]):  # type: ignore[no-untyped-def]
+    def _done_checker(self, wf_ids: set[str]):
         state = {"next": 0.0, "done": False}
 
         def done() -> bool:

@@ -90,8 +90,8 @@ def pair_terminals(app: Any, pads: list[dict[str, Any]]) -> None:
 
     from bizproc_app.extensions import db, secrets
     from bizproc_app.models import Portal
-    from bizproc_app.services import linkly
-    from bizproc_app.terminals import pair_terminal
+    from bizproc_app.terminals.management import pair_terminal
+    from bizproc_app.wiring.services import linkly
 
     with app.app_context():
         portal = db.session.scalar(select(Portal))
@@ -202,7 +202,7 @@ def robot_forms(
         entry = by_ref[wf_id]
         if planned is not None:
             planned.workflow_id = wf_id
-            planned.form = [tuple(kv) for kv in entry["fields"]]  # type: ignore[misc]
+            planned.form = [tuple(kv) for kv in entry["fields"]]
         out.append({"workflow_id": wf_id, "url": entry["url"], "form": entry["fields"]})
     return out
 

@@ -59,7 +59,7 @@ class Stack:
     config: Config | None = None
     argvs: dict[str, tuple[list[str], dict[str, str] | None]] = field(default_factory=dict)
 
-    def _start(self, name: str, argv: list[str], ours: bool, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    def _start(self, name: str, argv: list[str], ours: bool, env: dict[str, str] | None = None):
         log = open(self.tmp / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
         proc = subprocess.Popen(
             argv,
@@ -247,7 +247,7 @@ class _quiet:
         return None
 
     def __exit__(self, *exc: object) -> bool:
-        return exc[0] is not None and issubclass(exc[0], ProcessLookupError | PermissionError)  # type: ignore[arg-type]
+        return exc[0] is not None and issubclass(exc[0], ProcessLookupError | PermissionError)
 
 
 def _wait_http(url: str, timeout: float = 30.0) -> None:

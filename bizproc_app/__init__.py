@@ -14,21 +14,9 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the Flask app: config, extensions, blueprints, CLI."""
     from flask import Flask
 
-    from bizproc_app import (
-        api_views,
-        attention_views,
-        cli,
-        handler_views,
-        health,
-        home,
-        lifecycle_views,
-        linkly_views,
-        placement_views,
-        services,
-        settings_views,
-    )
+    from bizproc_app import cli, web
     from bizproc_app.extensions import db, redis_conn, secrets
-    from bizproc_app.web import refuse_framing
+    from bizproc_app.wiring import services
 
     cfg = config.validated() if config is not None else Config.from_env()
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
@@ -36,9 +24,6 @@ def create_app(config: Config | None = None) -> Flask:
     for ext in (db, redis_conn, secrets):
         ext.init_app(app)
     services.init_payments(app)
-    blueprints = (health, home, lifecycle_views, handler_views, linkly_views, placement_views)
-    for module in (*blueprints, api_views, settings_views, attention_views):
-        app.register_blueprint(module.bp)
-    app.after_request(refuse_framing)
+    web.init_app(app)
     cli.init_app(app)
     return app

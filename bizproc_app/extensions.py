@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import redis
 from flask import Flask, current_app
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
-from bizproc_app.crypto import SecretBox
+from bizproc_app.storage.secret_box import SecretBox
 
 
 @dataclass
@@ -31,12 +32,14 @@ class Database:
     @property
     def engine(self) -> Engine:
         """The current app's engine."""
-        return current_app.extensions["database"].engine
+        engine: Engine = current_app.extensions["database"].engine
+        return engine
 
     @property
     def session(self) -> Session:
         """The current app context's session."""
-        return current_app.extensions["database"].session()
+        session: Session = current_app.extensions["database"].session()
+        return session
 
 
 def make_engine(url: str) -> Engine:
@@ -46,7 +49,7 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
-    def _sqlite_pragmas(conn, _record):  # type: ignore[no-untyped-def]
+    def _sqlite_pragmas(conn: DBAPIConnection, _record: object) -> None:
         cur = conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")
@@ -67,7 +70,8 @@ class RedisConnection:
     @property
     def client(self) -> redis.Redis:
         """The current app's Redis client."""
-        return current_app.extensions["redis"]
+        client: redis.Redis = current_app.extensions["redis"]
+        return client
 
 
 class Secrets:
@@ -80,7 +84,8 @@ class Secrets:
     @property
     def box(self) -> SecretBox:
         """The current app's SecretBox."""
-        return current_app.extensions["secret_box"]
+        box: SecretBox = current_app.extensions["secret_box"]
+        return box
 
 
 db = Database()

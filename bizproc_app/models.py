@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     true,
@@ -21,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.types import JSON
 
-from bizproc_app.crypto import SecretBox
+from bizproc_app.storage.secret_box import SecretBox
 
 # Every integer id we store or look up fits a 32-bit column (PostgreSQL's INTEGER).
 MAX_ID = 2**31 - 1
@@ -44,6 +46,11 @@ class Base(DeclarativeBase):
     """Declarative base with a constraint naming convention Alembic can rely on."""
 
     metadata = MetaData(naming_convention=NAMING)
+
+    @classmethod
+    def core_table(cls) -> Table:
+        """The model's Core table, for inserts and updates that skip the ORM."""
+        return cast(Table, cls.__table__)
 
 
 class Portal(Base):
@@ -144,12 +151,12 @@ class HandlerCall(Base):
     workflow_id: Mapped[str] = mapped_column(String(64))
     code: Mapped[str] = mapped_column(String(128))
     document_id: Mapped[list[str]] = mapped_column(JSON)
-    properties: Mapped[dict[str, object]] = mapped_column(JSON)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Seconds before Bitrix24 closes the activity (0: never); the answer must come first.
     timeout_duration: Mapped[int] = mapped_column(Integer, default=0)
     # received | invalid -> started (a payment runs) | reported; or forged.
     state: Mapped[str] = mapped_column(String(16), default="received", index=True)
-    outcome: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -165,7 +172,7 @@ class JournalEntry(Base):
     portal_id: Mapped[int | None] = mapped_column(ForeignKey("portals.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(40), index=True)
     subject: Mapped[str] = mapped_column(String(100), default="", index=True)
-    detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -264,7 +271,7 @@ class Payment(Base):
     order_payment_id: Mapped[int | None] = mapped_column(Integer)
     # Set while this purchase pays (or is paying) its invoice: a second one cannot be created.
     invoice_lock: Mapped[str | None] = mapped_column(String(64), unique=True)
-    context: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Minted and committed before the request leaves; reused only by recovery and sendkey.
     session_id: Mapped[str | None] = mapped_column(String(36), unique=True)
     txn_ref: Mapped[str | None] = mapped_column(String(16), unique=True)
@@ -275,16 +282,16 @@ class Payment(Base):
     next_check_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    display: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    display: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     receipt: Mapped[str] = mapped_column(Text, default="")
     merchant_receipt: Mapped[str] = mapped_column(Text, default="")
-    result: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     rfn: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str] = mapped_column(Text, default="")
     # What the workflow was told (its one outcome), and the Bitrix24 report's progress.
     reported_status: Mapped[str | None] = mapped_column(String(12))
     report_state: Mapped[str] = mapped_column(String(12), default="none", index=True)
-    report_done: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    report_done: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Back-off of a report that did not land: failed tries so far, and when to try again.
     report_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     report_next_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

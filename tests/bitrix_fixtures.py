@@ -12,9 +12,9 @@ import requests
 from rq import SimpleWorker
 from werkzeug.serving import make_server
 
+from bizproc_app.payments.queues import QUEUE_NAMES, SERIALIZER, queue
 from simulators.bitrix24 import Bitrix24Simulator, SimConfig
 from tests.support import free_port
-from workers.queues import QUEUE_NAMES, SERIALIZER, queue
 
 CLIENT_ID = "local.5f0c3a7e12345.00000001"
 CLIENT_SECRET = "test-client-secret-value-0123456789"
@@ -34,7 +34,7 @@ def b24(app_port: int) -> Iterator[Bitrix24Simulator]:
             app_url=f"http://127.0.0.1:{app_port}", client_id=CLIENT_ID, client_secret=CLIENT_SECRET
         )
     )
-    sim.urls = sim.start("127.0.0.1", port=0)  # type: ignore[attr-defined]
+    sim.urls = sim.start("127.0.0.1", port=0)
     yield sim
     sim.stop()
 
@@ -46,7 +46,7 @@ def app_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-def served_app(make_app, b24, app_port: int, app_overrides) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+def served_app(make_app, b24, app_port: int, app_overrides) -> Iterator[Any]:
     """The app, configured for the simulator, served on app_port in a thread."""
     app = make_app(
         APP_BASE_URL=f"http://127.0.0.1:{app_port}",
@@ -65,7 +65,7 @@ def served_app(make_app, b24, app_port: int, app_overrides) -> Iterator[Any]:  #
 
 
 @pytest.fixture
-def ctl(b24) -> Callable[..., Any]:  # type: ignore[no-untyped-def]
+def ctl(b24) -> Callable[..., Any]:
     """Call the simulator's control API; returns the decoded JSON."""
 
     def call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -79,7 +79,7 @@ def ctl(b24) -> Callable[..., Any]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def run_jobs(served_app, redis_url: str) -> Callable[[], int]:  # type: ignore[no-untyped-def]
+def run_jobs(served_app, redis_url: str) -> Callable[[], int]:
     """Drain the queues with a real RQ worker inside the app context; return jobs it found."""
 
     def drain() -> int:
@@ -109,7 +109,7 @@ def frame_token(
     """A frame token as the placement page issues it: the user's genuine simulator tokens kept
     for the session, bound to a deal or invoice card (`("deal", 7)`) or to none (settings)."""
     from bizproc_app.bitrix import PortalTokens
-    from bizproc_app.frame import Entity, FrameUser, open_session
+    from bizproc_app.web.frame_session import Entity, FrameUser, open_session
 
     pair = requests.post(
         f"{control_url.rstrip('/')}/token", json={"user_id": user_id}, timeout=10

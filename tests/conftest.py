@@ -10,9 +10,10 @@ import pytest
 import redis
 from sqlalchemy import text
 
-from bizproc_app import create_app, migrate
+from bizproc_app import create_app
 from bizproc_app.config import Config
 from bizproc_app.extensions import make_engine
+from bizproc_app.storage import migrate
 from tests.support import is_loopback, start_redis
 
 pytest_plugins = ["tests.bitrix_fixtures", "tests.payment_fixtures"]
@@ -76,7 +77,7 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture(params=DATABASES)
-def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
     """An empty database, migrated to head: SQLite always, PostgreSQL when configured."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.sqlite3'}"
@@ -100,11 +101,11 @@ def config(database_url: str, redis_url: str) -> Config:
 
 
 @pytest.fixture
-def make_app(config: Config):  # type: ignore[no-untyped-def]
+def make_app(config: Config):
     """Build apps from the test's config with some values changed; dispose of them after."""
     apps = []
 
-    def build(**changes):  # type: ignore[no-untyped-def]
+    def build(**changes):
         app = create_app(config.replace(**changes))
         apps.append(app)
         return app
@@ -116,12 +117,12 @@ def make_app(config: Config):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def app(make_app):  # type: ignore[no-untyped-def]
+def app(make_app):
     """The app built by the factory for one test."""
     return make_app()
 
 
 @pytest.fixture
-def client(app):  # type: ignore[no-untyped-def]
+def client(app):
     """A test client of the app."""
     return app.test_client()

@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from bizproc_app.extensions import db, secrets
 from bizproc_app.models import Payment, Portal
-from bizproc_app.services import linkly
-from bizproc_app.terminals import pair_terminal
+from bizproc_app.terminals.management import pair_terminal
+from bizproc_app.wiring.services import linkly
 from simulators.linkly import LinklySimulator, SimulatorConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,7 +95,7 @@ class Processes:
 
 
 @pytest.fixture
-def processes(served_app) -> Iterator[Processes]:  # type: ignore[no-untyped-def]
+def processes(served_app) -> Iterator[Processes]:
     """Two RQ workers and the scheduler, as separate processes."""
     env = {**os.environ, **served_app.config["APP_CONFIG"].to_env(), "APP_ENV": "testing"}
     procs = Processes(env)
@@ -107,7 +107,7 @@ def processes(served_app) -> Iterator[Processes]:  # type: ignore[no-untyped-def
 
 
 @pytest.fixture
-def shop(served_app, ctl, pinpads, b24) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def shop(served_app, ctl, pinpads, b24) -> dict[str, Any]:
     """An installed portal with terminal "Front" (PIN pad 1) assigned to user 1, and a deal."""
     assert ctl("POST", "install", {"mode": "event"})["status"] == 200
     with served_app.app_context():
@@ -144,7 +144,7 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = ""
     raise TimeoutError(f"timed out waiting for {what or predicate}")
 
 
-def payment_of(app, **filters: Any) -> Payment | None:  # type: ignore[no-untyped-def]
+def payment_of(app, **filters: Any) -> Payment | None:
     """The newest payment matching the filters, detached from the session."""
     with app.app_context():
         stmt = select(Payment).filter_by(**filters).order_by(Payment.created_at.desc())

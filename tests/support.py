@@ -86,7 +86,7 @@ class EventReceiver:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
-    def wait_for(self, predicate, timeout: float = 10.0) -> list[dict]:  # type: ignore[no-untyped-def]
+    def wait_for(self, predicate, timeout: float = 10.0) -> list[dict]:
         """Wait until predicate(events) is true; return the events."""
         with self._cond:
             if not self._cond.wait_for(lambda: predicate(self.events), timeout=timeout):

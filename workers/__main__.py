@@ -15,7 +15,7 @@ from rq import SimpleWorker
 
 from bizproc_app import create_app
 from bizproc_app.extensions import redis_conn
-from workers.queues import QUEUE_NAMES, SERIALIZER, queue
+from bizproc_app.payments.queues import QUEUE_NAMES, SERIALIZER, queue
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,14 +12,14 @@ from redis.exceptions import LockError
 from redis.lock import Lock
 from sqlalchemy.orm import Session
 
-from bizproc_app import calls
 from bizproc_app.bitrix import BitrixError
 from bizproc_app.extensions import db, redis_conn
 from bizproc_app.models import HandlerCall, Payment, Portal
-from bizproc_app.payments.crm import StageCache, read_contexts
+from bizproc_app.payments import robot_calls
+from bizproc_app.payments.crm_context import StageCache, read_contexts
+from bizproc_app.payments.queues import enqueue_calls, enqueue_reports, started
 from bizproc_app.payments.report_drain import ReportDrain
-from bizproc_app.services import bitrix_client_for, lifecycle, payments, refresh_idle_tokens
-from workers.queues import enqueue_calls, enqueue_reports, started
+from bizproc_app.wiring.services import bitrix_client_for, lifecycle, payments, refresh_idle_tokens
 
 # A portal's drain holds its lock this long without renewing it (it renews after each batch),
 # so a killed worker blocks the portal's drain for at most this long.
@@ -90,14 +90,18 @@ def process_calls(portal_id: int) -> str:
             runner = payments().pipeline()
             stop_at = time.monotonic() + 60
             stages = StageCache(redis_conn.client, portal_id)
-            while batch := calls.pending(session, portal_id, CALLS_PER_BATCH[bool(stages.known())]):
-                reads = {f"c{call.id}": calls.context_read(call) for call in batch}
+            while batch := robot_calls.pending(
+                session, portal_id, CALLS_PER_BATCH[bool(stages.known())]
+            ):
+                reads = {f"c{call.id}": robot_calls.context_read(call) for call in batch}
                 found = read_contexts(client, reads, stages)
                 transient: Exception | None = None
                 terminals: list[int] = []
                 for call in batch:
                     try:
-                        payment = calls.start(session, cfg, call, client, found[f"c{call.id}"])
+                        payment = robot_calls.start(
+                            session, cfg, call, client, found[f"c{call.id}"]
+                        )
                     except BitrixError as exc:  # this call's proof failed for now: retry later
                         transient = exc
                         continue

@@ -14,8 +14,8 @@ from bench.stack import CLIENT_SECRET, LINKLY_PASS, Stack
 def known_secrets(app: Any) -> dict[str, str]:
     """Every secret the run used, decrypted from our database: {label: plaintext}."""
     from bizproc_app.extensions import db, redis_conn, secrets
-    from bizproc_app.frame_tokens import FrameTokens
     from bizproc_app.models import Portal, Terminal
+    from bizproc_app.web.frame_tokens import FrameTokens
 
     found = {"Bitrix24 client secret": CLIENT_SECRET, "Linkly password": LINKLY_PASS,
              "SECRET_KEY": app.config["APP_CONFIG"].SECRET_KEY}  # fmt: skip

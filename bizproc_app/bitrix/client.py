@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from .backoff import equal_jitter
 from .batch import (
     BatchResult,
     Command,
@@ -187,8 +188,7 @@ class BitrixClient:
         s = self._settings
         if attempt > s.max_retries:
             return None
-        ceiling = min(s.backoff_cap, s.backoff_base * 2 ** (attempt - 1))
-        delay = ceiling / 2 + self._rng() * ceiling / 2
+        delay = equal_jitter(attempt, s.backoff_base, s.backoff_cap, self._rng)
         if isinstance(exc, OperationTimeLimit) and exc.operating_reset_at is not None:
             until = exc.operating_reset_at - self._clock()
             if until > s.backoff_cap:

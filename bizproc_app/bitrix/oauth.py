@@ -93,7 +93,7 @@ class TokenResponse:
             member_id=str(body.get("member_id") or ""),
             client_endpoint=str(body.get("client_endpoint") or ""),
             scope=str(body.get("scope") or ""),
-            user_id=int(user_id) if user_id not in (None, "") else None,
+            user_id=int(user_id) if user_id is not None and user_id != "" else None,
         )
 
 
@@ -126,7 +126,7 @@ class AppInfo:
             installed=install.get("installed") in (True, 1, "1", "Y", "y", "true"),
             status=str(install.get("status") or ""),
             scope=str(install.get("scope") or result.get("scope") or ""),
-            user_id=int(user_id) if user_id not in (None, "") else None,
+            user_id=int(user_id) if user_id is not None and user_id != "" else None,
             version=str(install.get("version") or ""),
         )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import redis
 
@@ -49,7 +49,7 @@ class OperatingLimits:
         """The method answered 429: block it until its reset time; return that time."""
         now = self._clock()
         if reset_at is None or reset_at <= now:
-            seen = self._redis.hget(_key(member_id, "reset"), method)
+            seen = cast("bytes | None", self._redis.hget(_key(member_id, "reset"), method))
             reset_at = float(seen) if seen is not None else None
         if reset_at is None or reset_at <= now:
             reset_at = now + DEFAULT_BLOCK_SECONDS
@@ -66,7 +66,7 @@ class OperatingLimits:
         if not names:
             return {}
         now = self._clock()
-        values = self._redis.hmget(_key(member_id, "blocked"), names)
+        values = cast("list[bytes | None]", self._redis.hmget(_key(member_id, "blocked"), names))
         return {m: float(v) for m, v in zip(names, values, strict=True) if v and float(v) > now}
 
     def overloaded(self, member_id: str, method: str, description: str) -> None:
@@ -76,8 +76,9 @@ class OperatingLimits:
 
     def overload(self, member_id: str) -> dict[str, Any] | None:
         """Support's manual block, if the last answer was one: {since, method, description}."""
-        raw = self._redis.get(_key(member_id, "overload"))
-        return json.loads(raw) if raw else None
+        raw = cast("bytes | None", self._redis.get(_key(member_id, "overload")))
+        detail: dict[str, Any] | None = json.loads(raw) if raw else None
+        return detail
 
 
 def _key(member_id: str, part: str) -> str:

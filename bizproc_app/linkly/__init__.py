@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bizproc_app.linkly.backoff import backoff_delays
 from bizproc_app.linkly.client import LinklyClient
 from bizproc_app.linkly.config import (
     PRODUCTION_API_URL,
@@ -96,7 +95,6 @@ __all__ = [
     "TokenStore",
     "TransactionResult",
     "Unauthorized",
-    "backoff_delays",
     "cents_to_decimal",
     "error_for",
     "format_cents",

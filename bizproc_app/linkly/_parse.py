@@ -20,7 +20,8 @@ def as_dict(value: Any, what: str) -> dict[str, Any]:
     """Return value lower-cased if it is a JSON object, else raise ProtocolError."""
     if not isinstance(value, dict):
         raise ProtocolError(f"Linkly {what} is not a JSON object")
-    return lower_keys(value)
+    lowered: dict[str, Any] = lower_keys(value)
+    return lowered
 
 
 def text(value: Any) -> str:

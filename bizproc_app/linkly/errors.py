@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 import requests
 
@@ -91,7 +92,7 @@ def error_for(
     such as 403 or 429: the recovery GET is the only thing that may resolve it.
     """
     money = kind in (CallKind.TRANSACTION, CallKind.RECOVERY)
-    extra = {"status": status, "session_id": session_id}
+    extra: dict[str, Any] = {"status": status, "session_id": session_id}
     if status is None:
         reason = _network_reason(cause)
         if money:

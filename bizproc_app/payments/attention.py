@@ -12,7 +12,7 @@ from bizproc_app.models import Payment, PaymentState, Terminal
 from bizproc_app.payments import states
 from bizproc_app.payments.jobs import Jobs
 from bizproc_app.payments.transitions import Event, move
-from bizproc_app.portals import journal
+from bizproc_app.portals.access import journal
 
 DECISIONS = {"approved": Event.RESOLVED_APPROVED, "declined": Event.RESOLVED_DECLINED}
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from bizproc_app.payments.crm import money, optional_id
+from bizproc_app.payments.crm_context import money, optional_id
 
 INVOICE_TYPE_ID = 31
 Commands = dict[str, tuple[str, dict[str, Any]]]

@@ -109,8 +109,8 @@ def due_cents(session: Session, payment: Payment) -> int | None:
     return None if target is None else target - document_of(session, payment).net
 
 
-def _int(value: object) -> int | None:
+def _int(value: Any) -> int | None:
     try:
-        return int(value) if value not in (None, "") else None  # type: ignore[call-overload]
+        return int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None

@@ -7,13 +7,13 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bizproc_app.config import Config
-from bizproc_app.crypto import SecretBox
 from bizproc_app.linkly import (
     InvalidRequest,
     Key,
@@ -32,7 +32,8 @@ from bizproc_app.models import Payment, PaymentState, Terminal
 from bizproc_app.payments import states
 from bizproc_app.payments.jobs import Jobs
 from bizproc_app.payments.transitions import Event, move
-from bizproc_app.portals import journal
+from bizproc_app.portals.access import journal
+from bizproc_app.storage.secret_box import SecretBox
 
 log = logging.getLogger(__name__)
 # Queued payments past their deadline that one send_next run ends before it yields.
@@ -172,7 +173,7 @@ class Pipeline:
     def _submit(self, payment: Payment, creds: TerminalCredentials, secret: str) -> None:
         sid = str(payment.session_id)
         uri = f"{self.cfg.APP_BASE_URL}/linkly/notify/{payment.id}/{{{{sessionid}}}}/{{{{type}}}}"
-        args = dict(
+        args: dict[str, Any] = dict(
             credentials=creds,
             session_id=sid,
             txn_ref=payment.txn_ref,
@@ -250,7 +251,7 @@ class Pipeline:
         elif found.state is RecoveryState.IN_PROGRESS:
             move(self.session, payment.id, Event.SEEN, acting_on=sid)
             self._check_later(payment)
-        elif states.now() - states.aware(payment.sent_at) >= timedelta(  # type: ignore[operator]
+        elif states.now() - states.aware(payment.sent_at) >= timedelta(
             seconds=self.cfg.PAYMENT_NOT_FOUND_GRACE_SECONDS
         ):
             reason = "not received by Linkly (not charged)"
@@ -271,7 +272,7 @@ class Pipeline:
             return False
         self.linkly.send_key(
             credentials=self.credentials(payment),
-            session_id=payment.session_id,
+            session_id=_sent_session(payment),
             key=Key.CANCEL_OR_OK,
         )
         journal(
@@ -287,7 +288,10 @@ class Pipeline:
     def press(self, payment: Payment, key: Key, data: str = "") -> None:
         """Answer the PIN pad's prompt (Yes / No / OK, with data when it asks for it)."""
         self.linkly.send_key(
-            credentials=self.credentials(payment), session_id=payment.session_id, key=key, data=data
+            credentials=self.credentials(payment),
+            session_id=_sent_session(payment),
+            key=key,
+            data=data,
         )
         journal(
             self.session,
@@ -331,5 +335,12 @@ class Pipeline:
         after_final(self.jobs, payment.terminal_id, payment.portal_id)
 
     @staticmethod
-    def _later(seconds: float):  # type: ignore[no-untyped-def]
+    def _later(seconds: float) -> datetime:
         return states.now() + timedelta(seconds=seconds)
+
+
+def _sent_session(payment: Payment) -> str:
+    """The session id a key press goes to: minted before the send, so always there."""
+    if payment.session_id is None:
+        raise ValueError(f"payment {payment.id} has no session id")
+    return payment.session_id

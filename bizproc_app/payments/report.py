@@ -32,6 +32,7 @@ from bizproc_app.bitrix import (
     WorkflowNotFound,
     prefixed,
 )
+from bizproc_app.bitrix.batch import Command
 from bizproc_app.linkly import format_cents
 from bizproc_app.payments import invoice_payment
 
@@ -109,7 +110,7 @@ class ReportIncomplete(Exception):
         return not self.errors or not all(isinstance(e, PERMANENT) for e in self.errors.values())
 
 
-def return_values(inp: ReportInput) -> dict[str, Any]:
+def workflow_return_values(inp: ReportInput) -> dict[str, Any]:
     """The contract's keys only; status, approved, amount and payment_id come from the input."""
     values = {
         k: v for k, v in inp.return_values.items() if k in RETURN_PROPERTIES and v is not None
@@ -179,7 +180,7 @@ def _event_params(inp: ReportInput) -> dict[str, Any]:
     """bizproc.event.send: the workflow's one outcome."""
     return {
         "EVENT_TOKEN": inp.event_token,
-        "RETURN_VALUES": return_values(inp),
+        "RETURN_VALUES": workflow_return_values(inp),
         "LOG_MESSAGE": f"POS {inp.kind} {inp.status}: {_money(inp)} (payment {inp.payment_id})",
     }
 
@@ -337,9 +338,9 @@ def report_many(
         return f"{key}_" if key else ""
 
     plans = {key: plan_commands(inp, done) for key, (inp, done) in items.items()}
-    commands: Commands = {}
+    commands: dict[str, Command] = {}
     for key, cmds in plans.items():
-        commands.update(prefixed(prefix(key), cmds))  # type: ignore[arg-type]
+        commands.update(prefixed(prefix(key), cmds))
     if not commands:
         return {}
     try:

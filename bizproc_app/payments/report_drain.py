@@ -18,12 +18,12 @@ from bizproc_app.bitrix import BATCH_LIMIT, BitrixClient, OperationTimeLimit, Ov
 from bizproc_app.config import Config
 from bizproc_app.linkly import format_cents
 from bizproc_app.models import ACTIVE_STATES, Payment, PaymentState, Portal
-from bizproc_app.payments import ledger, outcome, report, states
-from bizproc_app.portals import journal
+from bizproc_app.payments import ledger, outcome_text, report, states
+from bizproc_app.payments.queues import BITRIX_BACKOFF
+from bizproc_app.portals.access import journal
 
 log = logging.getLogger(__name__)
 # Seconds before the n-th retry of a report that did not land (then hourly).
-BACKOFF = (2, 5, 15, 60, 300, 900, 1800, 3600)
 # A report taken for a batch is not taken by another drain for this long: longer than one batch
 # request can last in the client (5 tries of 5 s connect + 30 s read, 15 s of back-off between
 # them: 190 s), so it only expires once its drain is gone (a killed worker delays these
@@ -143,7 +143,7 @@ class ReportDrain:
                 continue
             # The workflow was told something else (unknown, or an ending Linkly overturned).
             told = payment.reported_status
-            late = payment.is_final and told is not None and told != outcome.status_of(payment)
+            late = payment.is_final and told is not None and told != outcome_text.status_of(payment)
             done_so_far = copy.deepcopy(payment.report_done or {})
             try:
                 inp = self._input(payment, portal, late)
@@ -283,7 +283,7 @@ class ReportDrain:
     ) -> None:
         """Try this payment's report again after its next back-off step (not before a reset)."""
         attempts = (payment.report_attempts or 0) + 1
-        delay: float = BACKOFF[min(attempts, len(BACKOFF)) - 1]
+        delay: float = BITRIX_BACKOFF[min(attempts, len(BITRIX_BACKOFF)) - 1]
         if not_before is not None:
             delay = max(delay, not_before - time.time())
         if error:
@@ -314,7 +314,7 @@ class ReportDrain:
         done = payment.report_done or {}
         target = ledger.target_cents(payment)
         covers, fully_refunded, paid_cents = True, False, None
-        comment = outcome.comment(payment)
+        comment = outcome_text.comment(payment)
         bitrix_payment_id = ctx.get("bitrix_payment_id")
         # Only an approved payment moves money in the CRM: only then the document is read.
         approved = payment.state == PaymentState.APPROVED
@@ -339,7 +339,7 @@ class ReportDrain:
         return report.ReportInput(
             payment_id=payment.id,
             kind=payment.kind,
-            status=outcome.status_of(payment),
+            status=outcome_text.status_of(payment),
             resolved_late=late,
             amount_cents=payment.amount_cents,
             currency=payment.currency,
@@ -351,12 +351,12 @@ class ReportDrain:
             refund_stage=self.cfg.REFUND_STAGE or None,
             fully_refunded=fully_refunded,
             event_token=None if late else ctx.get("event_token"),
-            return_values=outcome.return_values(payment),
+            return_values=outcome_text.return_values(payment),
             comment=comment,
             notify_user_ids=people,  # told only when the plan wants it (unknown, late, gone...)
             invoice_timeline_type=portal.invoice_timeline_type or report.INVOICE_TIMELINE_TYPES[0],
             paid_cents=paid_cents,
-            notify_message=outcome.message(payment, late=late),
+            notify_message=outcome_text.message(payment, late=late),
             covers=covers,
             alert=conflict or attention,
             notify_key="attention" if attention else "",

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from bizproc_app.bitrix import AccessDenied, BadRequest, BatchResult, BitrixClient, BitrixError
-from bizproc_app.payments.crm import DocumentDenied, money
+from bizproc_app.payments.crm_context import DocumentDenied, money
 
 
 def _row(item: dict[str, Any], *, paid: bool) -> dict[str, Any]:

@@ -8,7 +8,7 @@ was taken: the late truth wins) or never.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from bizproc_app.linkly import Outcome, TransactionResult
 from bizproc_app.models import ACTIVE_STATES, FINAL_STATES, Payment, PaymentState, Terminal
 from bizproc_app.payments import ledger
 from bizproc_app.payments.transitions import OUTCOME_EVENTS, TABLE, Event, move, now
-from bizproc_app.portals import journal
+from bizproc_app.portals.access import journal
 
 OUTCOME_STATES = {
     Outcome.APPROVED: PaymentState.APPROVED,
@@ -32,6 +32,12 @@ KEPT_ON_REOPEN = ("event", "notify", "payment_added")
 __all__ = ["now"]
 
 
+@overload
+def aware(value: datetime) -> datetime: ...
+@overload
+def aware(value: None) -> None: ...
+@overload
+def aware(value: datetime | None) -> datetime | None: ...
 def aware(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; every stored time is UTC."""
     if value is not None and value.tzinfo is None:
@@ -139,7 +145,9 @@ def finalize(
     return applied
 
 
-def _final_values(payment: Payment, result: TransactionResult, state: PaymentState) -> dict:  # type: ignore[type-arg]
+def _final_values(
+    payment: Payment, result: TransactionResult, state: PaymentState
+) -> dict[str, Any]:
     approved = state is PaymentState.APPROVED
     values: dict[str, Any] = {
         "result": result_values(result),

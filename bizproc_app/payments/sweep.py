@@ -10,12 +10,12 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bizproc_app.config import Config
-from bizproc_app.installation import purge_idle_secrets
 from bizproc_app.models import FINAL_STATES, HandlerCall, Payment, PaymentState, Portal, Terminal
 from bizproc_app.payments import attention, states
 from bizproc_app.payments.jobs import Jobs
 from bizproc_app.payments.pipeline import EXPIRED_REASON, after_final
 from bizproc_app.payments.transitions import Event, move
+from bizproc_app.portals.installation import purge_idle_secrets
 
 BATCH = 500
 # Work this old was missed (its own job normally starts it within a second): start it again.
@@ -134,7 +134,7 @@ class Sweep:
                     done["gave_up"] += 1
                 continue
             if sent is None:  # a send job that died before the request left: resume it
-                stuck = states.aware(payment.updated_at) <= now - stuck_after  # type: ignore[operator]
+                stuck = states.aware(payment.updated_at) <= now - stuck_after
                 if payment.state == PaymentState.SENDING and stuck:
                     self.enqueue.recover(payment.id)
                     done["resume"] += 1
@@ -160,7 +160,7 @@ class Sweep:
             ).rowcount
         )
 
-    def _reports(self, now, done: Counter[str]) -> None:  # type: ignore[no-untyped-def]
+    def _reports(self, now: datetime, done: Counter[str]) -> None:
         """Portals with a report due again (back-off over) or missed (pending for a while)."""
         stale = now - timedelta(seconds=STALE_SECONDS)
         for portal_id in self.session.scalars(
@@ -177,7 +177,7 @@ class Sweep:
             self.enqueue.reports(portal_id)
             done["reports"] += 1
 
-    def _calls(self, now, done: Counter[str]) -> None:  # type: ignore[no-untyped-def]
+    def _calls(self, now: datetime, done: Counter[str]) -> None:
         stale = now - timedelta(seconds=2 * STALE_SECONDS)
         for portal_id in self.session.scalars(
             select(HandlerCall.portal_id)

@@ -122,7 +122,8 @@ def _guard(guard: Guard, acting_on: Any, at: datetime) -> ColumnElement[bool]:
         return or_(Payment.deadline_at.is_(None), Payment.deadline_at > at)
     if acting_on is None:
         raise ValueError("this transition needs the session id it acts on")
-    return Payment.session_id == acting_on
+    same: ColumnElement[bool] = Payment.session_id == acting_on
+    return same
 
 
 def condition(event: Event, *, acting_on: Any = None, at: datetime | None = None) -> Any:

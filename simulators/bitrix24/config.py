@@ -169,6 +169,6 @@ def describe() -> list[dict[str, Any]]:
     """Name, default and help of every option (for --help and the README)."""
     out = []
     for f in fields(SimConfig):
-        default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+        default = f.default if f.default is not MISSING else f.default_factory()
         out.append({"name": f.name, "default": default, **f.metadata})
     return out

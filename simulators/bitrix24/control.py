@@ -206,7 +206,7 @@ def make_control(portal: Portal) -> Blueprint:
     def faults_reset() -> Response:
         """Clear faults."""
         with portal.lock:
-            portal.faults.__init__()  # type: ignore[misc]
+            portal.faults.__init__()
         return json_response(portal.faults.to_dict())
 
     @route(

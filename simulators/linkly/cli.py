@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     for f in fields(SimulatorConfig):
         if f.name in _SPECIAL:
             continue
-        default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+        default = f.default if f.default is not MISSING else f.default_factory()
         flag = "--" + f.name.replace("_", "-")
         kwargs: dict = {"dest": f.name, "help": f.metadata["help"]}
         if isinstance(default, bool):

@@ -134,6 +134,6 @@ def describe() -> list[dict[str, Any]]:
     """Return name, default and help of every option."""
     out = []
     for f in fields(SimulatorConfig):
-        default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+        default = f.default if f.default is not MISSING else f.default_factory()
         out.append({"name": f.name, "default": default, "help": f.metadata["help"]})
     return out

@@ -37,7 +37,7 @@ class _Server(ThreadedWSGIServer):
 def create_app(engine: Engine) -> Flask:
     """Build the Flask app serving auth, REST and control routes on one port."""
     app = Flask("simulators.linkly")
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False
     app.extensions["linkly"] = engine
     app.register_blueprint(api_auth.bp)
     app.register_blueprint(api_rest.bp)
@@ -132,7 +132,7 @@ class LinklySimulator:
             raise RuntimeError("already started")
         self.engine.start()
         self._server = _Server(host, port, self.app, handler=_Handler)
-        self._server.log_requests = lambda: self.config.log_requests  # type: ignore[attr-defined]
+        self._server.log_requests = lambda: self.config.log_requests
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.1},

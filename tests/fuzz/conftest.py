@@ -31,7 +31,7 @@ NOTIFY_SECRET = "notify-secret-of-the-running-payment"
 
 
 @pytest.fixture
-def fuzz_app(make_app, b24):  # type: ignore[no-untyped-def]
+def fuzz_app(make_app, b24):
     """The app with two portals (A installed with a terminal and a running payment, B too)."""
     app = make_app(
         BITRIX_OAUTH_URL=b24.urls["oauth"],
@@ -97,7 +97,7 @@ def fuzz_app(make_app, b24):  # type: ignore[no-untyped-def]
     return app
 
 
-def counts(app) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def counts(app) -> dict[str, Any]:
     """Rows that bad input must never add (journal lines excepted), and the payment's state."""
     with app.app_context():
         db.session.expire_all()
@@ -109,7 +109,7 @@ def counts(app) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         }
 
 
-def clear_4xx(resp) -> None:  # type: ignore[no-untyped-def]
+def clear_4xx(resp) -> None:
     """A bad request gets a 4xx with a JSON error naming the problem; never a 5xx."""
     assert resp.status_code < 500, (resp.status_code, resp.get_data(as_text=True)[:300])
     if resp.status_code >= 400 and resp.mimetype == "application/json":

@@ -27,10 +27,10 @@ from sqlalchemy import select
 from bizproc_app.extensions import db, redis_conn, secrets
 from bizproc_app.linkly.money import MAX_CENTS
 from bizproc_app.models import MAX_ID, Payment, Portal, Terminal, TerminalUser
-from bizproc_app.services import bitrix_client_for
-from bizproc_app.terminals import NAME_MAX
+from bizproc_app.payments.queues import QUEUE_NAMES, queue
+from bizproc_app.terminals.management import NAME_MAX
+from bizproc_app.wiring.services import bitrix_client_for
 from tests.fuzz.conftest import counts
-from workers.queues import QUEUE_NAMES, queue
 
 # The full campaign (`make fuzz`) runs thousands of cases per command: no per-test timeout.
 pytestmark = pytest.mark.timeout(3600)
@@ -41,7 +41,7 @@ INVOICE = 31
 
 
 @pytest.fixture
-def cli(fuzz_app, b24, monkeypatch):  # type: ignore[no-untyped-def]
+def cli(fuzz_app, b24, monkeypatch):
     """fuzz_app plus what refusals need, and a log of every request not meant for Bitrix24.
 
     Added: an uninstalled portal, terminal Tc (portal A, not shared, user 5), a removed
@@ -53,7 +53,7 @@ def cli(fuzz_app, b24, monkeypatch):  # type: ignore[no-untyped-def]
     bitrix_host = urlsplit(b24.urls["portal"]).netloc
     real_send = HTTPAdapter.send
 
-    def send(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def send(self, request, *args, **kwargs):
         if urlsplit(request.url).netloc != bitrix_host:
             sent.append(request.url)  # Linkly, or anything else: a refusal must send nothing
         return real_send(self, request, *args, **kwargs)
@@ -251,7 +251,7 @@ def user_args(users: list[str]) -> list[str]:
     where=st.sampled_from(["id", "name", "Tc and user 5"]),
     currency=st.sampled_from([None, "AUD", "aud"]),
 )
-def test_pay_refuses_bad_amounts(cli, amount, where, currency) -> None:  # type: ignore[no-untyped-def]
+def test_pay_refuses_bad_amounts(cli, amount, where, currency) -> None:
     terminal = {"id": str(cli["ids"]["Ta"]), "name": " Ta ", "Tc and user 5": "Tc"}[where]
     args = ["pay", "--portal", cli["member"], "--terminal", terminal, "--amount", amount]
     args += user_args(["5"] if where.startswith("Tc") else [])
@@ -264,10 +264,10 @@ def test_pay_refuses_bad_amounts(cli, amount, where, currency) -> None:  # type:
     defect=st.sampled_from(PAY_DEFECTS),
     data=st.data(),
 )
-def test_pay_refuses_wrong_portal_terminal_user_or_currency(cli, defect, data) -> None:  # type: ignore[no-untyped-def]
+def test_pay_refuses_wrong_portal_terminal_user_or_currency(cli, defect, data) -> None:
     ids, member = cli["ids"], cli["member"]
     portal, terminal, extra = member, str(ids["Ta"]), []
-    words = ("terminal",)
+    words: tuple[str, ...] = ("terminal",)
     if defect == "portal":
         portal = data.draw(junk.filter(lambda m: m not in (member, OTHER_MEMBER)), "portal")
         words = ("portal",)
@@ -302,7 +302,7 @@ def test_pay_refuses_wrong_portal_terminal_user_or_currency(cli, defect, data) -
     data=st.data(),
     amount=valid_amounts,  # --amount is required, even with an invoice
 )
-def test_pay_refuses_unknown_paid_or_taken_invoices(cli, kind, data, amount) -> None:  # type: ignore[no-untyped-def]
+def test_pay_refuses_unknown_paid_or_taken_invoices(cli, kind, data, amount) -> None:
     invoices = cli["invoices"]
     if kind == "unknown":
         known = set(invoices.values())
@@ -322,7 +322,7 @@ def test_pay_refuses_unknown_paid_or_taken_invoices(cli, kind, data, amount) -> 
 @given(
     amount=bad_amounts | st.integers(701, MAX_CENTS).map(lambda c: f"{c // 100}.{c % 100:02d}"),
 )
-def test_refund_refuses_bad_amounts(cli, amount) -> None:  # type: ignore[no-untyped-def]
+def test_refund_refuses_bad_amounts(cli, amount) -> None:
     args = ["refund", "--payment", cli["p1"], "--amount", amount, "--no-wait"]
     refused(cli, args, ("amount", "at most 7.00"))  # 7.00 is left of P1's 10.00
 
@@ -332,7 +332,7 @@ def test_refund_refuses_bad_amounts(cli, amount) -> None:  # type: ignore[no-unt
     data=st.data(),
     amount=st.sampled_from([None, "0.01", "1", "7.00"]),  # within what P1 or P3 has left
 )
-def test_refund_refuses_unknown_or_unrefundable_payments(cli, which, data, amount) -> None:  # type: ignore[no-untyped-def]
+def test_refund_refuses_unknown_or_unrefundable_payments(cli, which, data, amount) -> None:
     if which == "junk":
         payment = data.draw(junk.filter(lambda p: p not in cli["payments"]), "payment")
     elif which == "uuid":
@@ -346,7 +346,7 @@ def test_refund_refuses_unknown_or_unrefundable_payments(cli, which, data, amoun
 
 
 @given(payment=junk | st.uuids().map(str))
-def test_status_refuses_unknown_payments(cli, payment) -> None:  # type: ignore[no-untyped-def]
+def test_status_refuses_unknown_payments(cli, payment) -> None:
     assume(payment not in cli["payments"])
     refused(cli, ["status", "--payment", payment], ("no payment",))
 
@@ -409,7 +409,7 @@ one_line = st.text(st.characters(exclude_characters="\r\n"), min_size=1, max_siz
     secret_via=st.sampled_from(["--secret", "stdin"]),
     data=st.data(),
 )
-def test_terminal_add_refuses_bad_input(cli, defect, secret_via, data) -> None:  # type: ignore[no-untyped-def]
+def test_terminal_add_refuses_bad_input(cli, defect, secret_via, data) -> None:
     args = ["terminal-add", *new_terminal_args(defect, data, cli["member"])]
     secret = data.draw(blank if defect == "secret" else one_line, "secret")
     words = NEW_TERMINAL_WORDS.get(defect, ("--secret",))
@@ -423,7 +423,7 @@ def test_terminal_add_refuses_bad_input(cli, defect, secret_via, data) -> None: 
     defect=st.sampled_from([*NEW_TERMINAL_WORDS, "password", "username", "pair code"]),
     data=st.data(),
 )
-def test_terminal_pair_refuses_bad_input_before_asking_linkly(cli, defect, data) -> None:  # type: ignore[no-untyped-def]
+def test_terminal_pair_refuses_bad_input_before_asking_linkly(cli, defect, data) -> None:
     args = ["terminal-pair", *new_terminal_args(defect, data, cli["member"])]
     username = "" if defect == "username" else data.draw(one_line, "username")
     code = data.draw(blank if defect == "pair code" else st.from_regex(r"\A\d{6}\Z"), "code")
@@ -441,7 +441,7 @@ def test_terminal_pair_refuses_bad_input_before_asking_linkly(cli, defect, data)
 
 
 @given(defect=st.sampled_from(["terminal", "removed", "user", "no user"]), data=st.data())
-def test_terminal_assign_refuses_bad_input(cli, defect, data) -> None:  # type: ignore[no-untyped-def]
+def test_terminal_assign_refuses_bad_input(cli, defect, data) -> None:
     ids = cli["ids"]
     terminal, users = str(ids["Ta"]), data.draw(some_users, "users")
     words = ("terminal",)
@@ -464,7 +464,7 @@ def test_terminal_assign_refuses_bad_input(cli, defect, data) -> None:  # type: 
     ),
     data=st.data(),
 )
-def test_terminal_remove_and_test_refuse_bad_terminals(cli, case, data) -> None:  # type: ignore[no-untyped-def]
+def test_terminal_remove_and_test_refuse_bad_terminals(cli, case, data) -> None:
     (command, which), ids = case, cli["ids"]
     active = (ids["Ta"], ids["Tb"], ids["Tc"])
     terminal = {"removed": str(ids["Gone"]), "busy": str(ids["Ta"])}.get(which)
@@ -473,7 +473,7 @@ def test_terminal_remove_and_test_refuse_bad_terminals(cli, case, data) -> None:
     refused(cli, [f"terminal-{command}", "--terminal", terminal], ("terminal",))
 
 
-def test_the_checks_see_a_payment_a_job_and_a_linkly_request(cli) -> None:  # type: ignore[no-untyped-def]
+def test_the_checks_see_a_payment_a_job_and_a_linkly_request(cli) -> None:
     """The invariants are not vacuous: valid input shows in the snapshot refusals compare."""
     before = snapshot(cli)
     runner = cli["app"].test_cli_runner()
@@ -493,7 +493,7 @@ def test_the_checks_see_a_payment_a_job_and_a_linkly_request(cli) -> None:  # ty
 
 @pytest.mark.parametrize("amount", ["1e999999", "-1e999999", "1e200000"])
 @pytest.mark.parametrize("command", ["pay", "refund"])
-def test_an_amount_with_a_huge_exponent_is_refused(cli, command, amount) -> None:  # type: ignore[no-untyped-def]
+def test_an_amount_with_a_huge_exponent_is_refused(cli, command, amount) -> None:
     if command == "pay":
         args = ["pay", "--portal", cli["member"], "--terminal", str(cli["ids"]["Ta"])]
     else:
@@ -512,7 +512,7 @@ def test_an_amount_with_a_huge_exponent_is_refused(cli, command, amount) -> None
     ],
     ids=["pay-²", "assign-²", "remove-²", "test-²", "pay-4301-digits"],
 )
-def test_a_terminal_ref_that_int_rejects_is_refused(cli, command, ref) -> None:  # type: ignore[no-untyped-def]
+def test_a_terminal_ref_that_int_rejects_is_refused(cli, command, ref) -> None:
     extra = {
         "pay": ["--portal", cli["member"], "--amount", "1.00", "--no-wait"],
         "terminal-assign": ["--user", "5"],
@@ -520,6 +520,6 @@ def test_a_terminal_ref_that_int_rejects_is_refused(cli, command, ref) -> None: 
     refused(cli, [command, "--terminal", ref, *extra.get(command, [])], ("terminal",))
 
 
-def test_a_terminal_name_with_a_c1_control_character_is_refused(cli) -> None:  # type: ignore[no-untyped-def]
+def test_a_terminal_name_with_a_c1_control_character_is_refused(cli) -> None:
     args = ["terminal-add", "--portal", cli["member"], "--name", "Front\x85desk", "--secret", "s"]
     refused(cli, args, ("name",))

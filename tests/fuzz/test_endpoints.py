@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bizproc_app.web import nul_at
+from bizproc_app.web.http import nul_at
 from tests.fuzz.conftest import APP_TOKEN, NOTIFY_SECRET, OTHER_TOKEN, clear_4xx, counts
 
 # The full campaign (`make fuzz`) runs thousands of cases per endpoint: no per-test timeout.
@@ -80,7 +80,7 @@ FORM_KEYS = [
     code=st.sampled_from(["linkly_pos_payment", "linkly_pos_refund_bp", "other", ""]),
     amount=amounts,
 )
-def test_handler_form(fuzz_app, form, right_token, code, amount) -> None:  # type: ignore[no-untyped-def]
+def test_handler_form(fuzz_app, form, right_token, code, amount) -> None:
     fuzz = fuzz_app.config["FUZZ"]
     form = {**form, "code": code, "properties[amount]": amount}
     if right_token:
@@ -97,7 +97,7 @@ def test_handler_form(fuzz_app, form, right_token, code, amount) -> None:  # typ
 
 
 @given(body=st.dictionaries(text, junk, max_size=6), wrong_portal=st.booleans())
-def test_handler_json_and_wrong_portal(fuzz_app, body, wrong_portal) -> None:  # type: ignore[no-untyped-def]
+def test_handler_json_and_wrong_portal(fuzz_app, body, wrong_portal) -> None:
     fuzz = fuzz_app.config["FUZZ"]
     token = OTHER_TOKEN if wrong_portal else "f" * 32
     body = {**body, "auth": {"member_id": fuzz["member"], "application_token": token}}
@@ -132,7 +132,7 @@ def test_handler_json_and_wrong_portal(fuzz_app, body, wrong_portal) -> None:  #
     path=st.sampled_from(["/bitrix/install", "/bitrix/events"]),
     event=st.sampled_from(["", "ONAPPINSTALL", "ONAPPUPDATE", "ONAPPUNINSTALL", "OTHER"]),
 )
-def test_install_and_events(fuzz_app, form, path, event) -> None:  # type: ignore[no-untyped-def]
+def test_install_and_events(fuzz_app, form, path, event) -> None:
     if event:
         form = {**form, "event": event}
     before = counts(fuzz_app)
@@ -159,7 +159,7 @@ def test_install_and_events(fuzz_app, form, path, event) -> None:  # type: ignor
     ),
     kind=st.sampled_from(["transaction", "display", "receipt", "x"]),
 )
-def test_notification_with_wrong_authorization_changes_nothing(fuzz_app, body, auth, kind) -> None:  # type: ignore[no-untyped-def]
+def test_notification_with_wrong_authorization_changes_nothing(fuzz_app, body, auth, kind) -> None:
     fuzz = fuzz_app.config["FUZZ"]
     before = counts(fuzz_app)
     resp = fuzz_app.test_client().post(
@@ -176,7 +176,7 @@ def test_notification_with_wrong_authorization_changes_nothing(fuzz_app, body, a
     body=st.one_of(st.dictionaries(text, junk, max_size=5), junk.map(lambda v: {"Response": v})),
     kind=st.sampled_from(["transaction", "display", "receipt"]),
 )
-def test_notification_with_right_authorization_and_junk_body(fuzz_app, body, kind) -> None:  # type: ignore[no-untyped-def]
+def test_notification_with_right_authorization_and_junk_body(fuzz_app, body, kind) -> None:
     fuzz = fuzz_app.config["FUZZ"]
     resp = fuzz_app.test_client().post(
         f"/linkly/notify/{fuzz['payment_id']}/{'0' * 32}/{kind}",
@@ -190,7 +190,7 @@ def test_notification_with_right_authorization_and_junk_body(fuzz_app, body, kin
 @given(
     amount=amounts, title=text, token=st.sampled_from(["token_a", "token_b", "token_clerk", None])
 )
-def test_ui_add_invoice_and_payment_input(fuzz_app, amount, title, token) -> None:  # type: ignore[no-untyped-def]
+def test_ui_add_invoice_and_payment_input(fuzz_app, amount, title, token) -> None:
     fuzz = fuzz_app.config["FUZZ"]
     headers = {"Authorization": f"Bearer {fuzz[token]}" if token else "Bearer forged"}
     client = fuzz_app.test_client()
@@ -225,7 +225,7 @@ def test_ui_add_invoice_and_payment_input(fuzz_app, amount, title, token) -> Non
     token=st.sampled_from(["token_b", "token_clerk", None]),
     body=st.dictionaries(text, junk, max_size=3),
 )
-def test_ui_other_portal_and_non_admin_see_nothing(fuzz_app, path, token, body) -> None:  # type: ignore[no-untyped-def]
+def test_ui_other_portal_and_non_admin_see_nothing(fuzz_app, path, token, body) -> None:
     fuzz = fuzz_app.config["FUZZ"]
     headers = {"Authorization": f"Bearer {fuzz[token]}" if token else "Bearer x.y.z"}
     url = path.format(pid=fuzz["payment_id"])

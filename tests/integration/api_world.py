@@ -17,10 +17,10 @@ from sqlalchemy import select
 
 from bizproc_app.extensions import db, secrets
 from bizproc_app.models import Base, Payment, RefundGrant, Terminal, TerminalUser
+from bizproc_app.payments.queues import QUEUE_NAMES, queue
 from bizproc_app.payments.states import now
 from tests.fuzz.conftest import fuzz_app
 from tests.payment_fixtures import linkly_overrides
-from workers.queues import QUEUE_NAMES, queue
 
 __all__ = ["fuzz_app"]  # the two-portal fixture, reused as is
 
@@ -67,7 +67,7 @@ REFUNDS = "POST /api/payments/<payment_id>/refunds"
 
 
 @pytest.fixture
-def config(config, pinpads, database_url):  # type: ignore[no-untyped-def]
+def config(config, pinpads, database_url):
     """Known secrets (to look for in pages) and Linkly pointed at the simulator."""
     # database_url is named so that pytest still parametrizes it through this override.
     keys = {"SECRET_KEY": SECRET_KEY, "ENCRYPTION_KEY": (ENCRYPTION_KEY,)}
@@ -75,7 +75,7 @@ def config(config, pinpads, database_url):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def world(fuzz_app, b24) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def world(fuzz_app, b24) -> dict[str, Any]:
     """A's deal and invoice, an approved payment, a PIN pad prompt, an idle terminal, a grant."""
     deal_id = fuzz_app.config["FUZZ"]["deal_id"]  # the frame tokens' card
     fields = {"title": "Lunch bill", "opportunity": 30, "currencyId": "AUD"}
@@ -112,14 +112,14 @@ def world(fuzz_app, b24) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     return {**ids, "invoice_id": made["id"], "other_deal_id": other["id"]}
 
 
-def sim(b24, method: str, path: str, body: dict[str, Any] | None = None) -> Any:  # type: ignore[no-untyped-def]
+def sim(b24, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
     """Call the Bitrix24 simulator's control API."""
     url = f"{b24.urls['control'].rstrip('/')}/{path}"
     return requests.request(method, url, json=body, timeout=30).json()
 
 
 @pytest.fixture
-def observe(fuzz_app, b24, pinpads, redis_client):  # type: ignore[no-untyped-def]
+def observe(fuzz_app, b24, pinpads, redis_client):
     """Every row of every table, both simulators' request counters, the CRM, the queues."""
 
     def now() -> dict[str, Any]:
@@ -138,7 +138,7 @@ def observe(fuzz_app, b24, pinpads, redis_client):  # type: ignore[no-untyped-de
     return now
 
 
-def call(app, route: str, ids: dict[str, Any], headers: dict[str, str]) -> Any:  # type: ignore[no-untyped-def]
+def call(app, route: str, ids: dict[str, Any], headers: dict[str, str]) -> Any:
     """Send the route's realistic request with the given headers."""
     method, rule = route.split(" ")
     # Refunds need an approved purchase; the other payment routes act on the running one.

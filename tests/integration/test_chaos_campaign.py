@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _campaign(tmp_path: Path, *args: str) -> dict:  # type: ignore[type-arg]
+def _campaign(tmp_path: Path, *args: str) -> dict:
     out = tmp_path / "campaign.json"
     done = subprocess.run(
         [sys.executable, "-m", "bench.chaos", "--short", "--output", str(tmp_path / "r.md"),
@@ -33,7 +33,7 @@ def _campaign(tmp_path: Path, *args: str) -> dict:  # type: ignore[type-arg]
     return result
 
 
-def _faults_of_every_kind_fired(result: dict) -> None:  # type: ignore[type-arg]
+def _faults_of_every_kind_fired(result: dict) -> None:
     fired = result["faults"]
     assert sum(fired.values()) >= 20, fired
     assert fired.get("worker SIGKILL") and fired.get("Bitrix24 down"), fired

@@ -14,7 +14,7 @@ from flask import current_app
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from bizproc_app.extensions import redis_conn
-from bizproc_app.frame import TOKEN_SECONDS, FrameUser, issue, read
+from bizproc_app.web.frame_session import TOKEN_SECONDS, FrameUser, issue, read
 from tests.bitrix_fixtures import CLIENT_SECRET
 from tests.fuzz.conftest import APP_TOKEN
 from tests.integration.api_world import (
@@ -64,14 +64,14 @@ def bad_credentials(portal_id: int, admin_token: str) -> dict[str, tuple[dict[st
     }
 
 
-def test_the_table_lists_every_api_route(app) -> None:  # type: ignore[no-untyped-def]
+def test_the_table_lists_every_api_route(app) -> None:
     rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/api/")]
     registered = {f"{m} {r.rule}" for r in rules for m in r.methods - {"HEAD", "OPTIONS"}}
     assert registered == set(ROUTES)  # a new /api/ route must be added to the table
 
 
 @pytest.mark.parametrize("route", ROUTES)
-def test_api_route_refuses_a_wrong_frame_token(fuzz_app, world, observe, route) -> None:  # type: ignore[no-untyped-def]
+def test_api_route_refuses_a_wrong_frame_token(fuzz_app, world, observe, route) -> None:
     with fuzz_app.app_context():
         cases = bad_credentials(world["portal"], fuzz_app.config["FUZZ"]["token_a"])
     before = observe()
@@ -81,7 +81,7 @@ def test_api_route_refuses_a_wrong_frame_token(fuzz_app, world, observe, route) 
         assert observe() == before, name
 
 
-def frame_post(app, b24, **changes: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def frame_post(app, b24, **changes: str) -> dict[str, str]:
     """The form Bitrix24 POSTs when user 1 opens the app's own page on portal A."""
     auth = sim(b24, "POST", "token", {"user_id": 1})["access_token"]
     form = {"member_id": app.config["FUZZ"]["member"], "APPLICATION_TOKEN": APP_TOKEN}
@@ -101,7 +101,7 @@ def frame_post(app, b24, **changes: str) -> dict[str, str]:  # type: ignore[no-u
 )
 def test_frame_post_with_a_bad_credential_issues_no_frame_token(
     fuzz_app, b24, world, observe, path, changes, message, asks_portal
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     form, before = frame_post(fuzz_app, b24, **changes), observe()
     resp = fuzz_app.test_client().post(path, data=form)
     assert (resp.status_code, resp.get_json()) == (401, {"error": message})
@@ -113,7 +113,7 @@ def test_frame_post_with_a_bad_credential_issues_no_frame_token(
 
 
 @pytest.mark.parametrize("path", ["/bitrix/placement", "/"])
-def test_frame_post_lets_only_the_portal_frame_its_answer(fuzz_app, b24, path) -> None:  # type: ignore[no-untyped-def]
+def test_frame_post_lets_only_the_portal_frame_its_answer(fuzz_app, b24, path) -> None:
     resp = fuzz_app.test_client().post(path, data=frame_post(fuzz_app, b24))
     assert resp.status_code == 200 and "POS_BOOT" in resp.get_data(as_text=True)
     policy = [d.split() for d in resp.headers["Content-Security-Policy"].split(";")]
@@ -124,7 +124,7 @@ def test_frame_post_lets_only_the_portal_frame_its_answer(fuzz_app, b24, path) -
     ]
 
 
-def test_home_page_shows_no_secret(fuzz_app) -> None:  # type: ignore[no-untyped-def]
+def test_home_page_shows_no_secret(fuzz_app) -> None:
     resp = fuzz_app.test_client().get("/")
     assert resp.status_code == 200
     body = resp.get_data(as_text=True)
@@ -133,7 +133,7 @@ def test_home_page_shows_no_secret(fuzz_app) -> None:  # type: ignore[no-untyped
         assert secret not in body
 
 
-def test_the_install_page_is_framed_only_by_the_stored_portal(fuzz_app, b24) -> None:  # type: ignore[no-untyped-def]
+def test_the_install_page_is_framed_only_by_the_stored_portal(fuzz_app, b24) -> None:
     # A refused install naming another DOMAIN: the request's DOMAIN never reaches the CSP.
     form = frame_post(fuzz_app, b24, AUTH_ID="x" * 32)
     form |= {"REFRESH_ID": "r" * 32, "AUTH_EXPIRES": "3600", "status": "L"}

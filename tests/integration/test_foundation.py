@@ -6,13 +6,13 @@ from pathlib import Path
 
 from sqlalchemy import inspect, select, text
 
-from bizproc_app import migrate
 from bizproc_app.extensions import db, make_engine, secrets
 from bizproc_app.models import Portal, Terminal
+from bizproc_app.storage import migrate
 from tests.support import free_port
 
 
-def test_healthz_reports_both_dependencies_up(client) -> None:  # type: ignore[no-untyped-def]
+def test_healthz_reports_both_dependencies_up(client) -> None:
     resp = client.get("/healthz")
     assert resp.status_code == 200
     assert resp.get_json() == {
@@ -21,7 +21,7 @@ def test_healthz_reports_both_dependencies_up(client) -> None:  # type: ignore[n
     }
 
 
-def test_healthz_is_503_when_redis_is_down(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_healthz_is_503_when_redis_is_down(make_app) -> None:
     app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
     resp = app.test_client().get("/healthz")
     body = resp.get_json()
@@ -31,7 +31,7 @@ def test_healthz_is_503_when_redis_is_down(make_app) -> None:  # type: ignore[no
     assert body["checks"]["database"] == {"status": "ok"}
 
 
-def test_healthz_is_503_when_the_database_is_down(make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_healthz_is_503_when_the_database_is_down(make_app, tmp_path) -> None:
     missing = tmp_path / "no-such-dir" / "db.sqlite3"
     app = make_app(DATABASE_URL=f"sqlite:///{missing}")
     resp = app.test_client().get("/healthz")
@@ -72,7 +72,7 @@ def _dump(database_url: str) -> str:
     return "\n".join(chunks)
 
 
-def test_secrets_are_not_stored_in_plaintext(app, database_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_secrets_are_not_stored_in_plaintext(app, database_url: str) -> None:
     linkly_secret = "eyJhbGciOi.linkly-pairing-secret-PLAINTEXT"
     access, refresh = "access-token-PLAINTEXT-1234", "refresh-token-PLAINTEXT-5678"
     with app.app_context():

@@ -24,7 +24,6 @@ import redis
 import requests
 from cryptography.fernet import Fernet
 
-from bizproc_app.crypto import SecretBox
 from bizproc_app.linkly import (
     DisplayEvent,
     Key,
@@ -45,6 +44,7 @@ from bizproc_app.linkly import (
     to_cents,
     token_cache_key,
 )
+from bizproc_app.storage.secret_box import SecretBox
 from simulators.linkly import LinklySimulator, SimulatorConfig
 from tests.support import EventReceiver
 
@@ -74,7 +74,7 @@ class RecordingSession(requests.Session):
         self.calls: list[tuple[str, str, int | None]] = []
         self._lock = threading.Lock()
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
         status: int | None = None
         try:
             response = super().request(method, url, *args, **kwargs)
@@ -355,7 +355,7 @@ def make_client(
 
 
 @pytest.fixture
-def pos(make_client, receiver: EventReceiver) -> Pos:  # type: ignore[no-untyped-def]
+def pos(make_client, receiver: EventReceiver) -> Pos:
     """A POS whose client paired PIN pad 1 (no token fetched yet)."""
     client, http, store = make_client()
     secret = client.pair(username=USERNAME, password=PASSWORD, pair_code=PAIR_CODE)
@@ -396,7 +396,7 @@ def test_purchase_round_trip(
     # Display events: the card script with the right key flags and graphics.
     displays = [n.response for n in notes if n.type == "display"]
     assert all(isinstance(d, DisplayEvent) for d in displays)
-    shown = [(d.lines, d.cancel_key, d.graphic_code) for d in displays]  # type: ignore[union-attr]
+    shown = [(d.lines, d.cancel_key, d.graphic_code) for d in displays]
     assert shown == [
         (["PRESENT CARD", ""], True, "3"),
         (["SELECT ACCOUNT", "CHQ SAV CR"], True, "4"),
@@ -412,14 +412,14 @@ def test_purchase_round_trip(
 
     # Receipts: customer then merchant copy, showing our TxnRef, the amount and the approval.
     receipts = [n.response for n in notes if n.type == "receipt"]
-    assert [r.type for r in receipts] == ["C", "M"]  # type: ignore[union-attr]
+    assert [r.type for r in receipts] == ["C", "M"]
     for r in receipts:
         assert isinstance(r, ReceiptEvent)
         assert not r.is_preprint
         text = "\n".join(r.lines)
         assert p.txn_ref in text and "$10.00" in text and "(00) APPROVED" in text
-    assert "CUSTOMER COPY" in receipts[0].lines[1]  # type: ignore[union-attr]
-    assert "MERCHANT COPY" in receipts[1].lines[1]  # type: ignore[union-attr]
+    assert "CUSTOMER COPY" in receipts[0].lines[1]
+    assert "MERCHANT COPY" in receipts[1].lines[1]
 
     # The final event and the recovery GET agree on an approval with an RFN.
     notified = final_of(notes)
@@ -510,7 +510,7 @@ def test_bank_decline(control: SimControl, pos: Pos) -> None:
     notes = check_envelopes(pos.wait_final_event(p.session_id), p)
     assert final_of(notes) == result
     receipts = [n.response for n in notes if n.type == "receipt"]
-    assert receipts and all("(51) DECLINED" in "\n".join(r.lines) for r in receipts)  # type: ignore[union-attr]
+    assert receipts and all("(51) DECLINED" in "\n".join(r.lines) for r in receipts)
     assert control.ledger(p.txn_ref) == [] and control.ledger() == []
 
 
@@ -731,7 +731,7 @@ def test_token_revoked_mid_transaction_is_renewed_once_by_the_recovery_get(
 
 
 def test_token_cache_is_shared_by_clients_on_the_same_redis(
-    make_client,  # type: ignore[no-untyped-def]
+    make_client,
     control: SimControl,
     pos: Pos,
     redis_client: redis.Redis,

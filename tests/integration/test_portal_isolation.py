@@ -17,7 +17,6 @@ import requests
 from sqlalchemy import func, select
 
 from bizproc_app.extensions import db, secrets
-from bizproc_app.frame import FrameUser, issue
 from bizproc_app.models import (
     HandlerCall,
     JournalEntry,
@@ -28,10 +27,11 @@ from bizproc_app.models import (
     TerminalUser,
 )
 from bizproc_app.payments.pipeline import notify_hash
+from bizproc_app.payments.queues import QUEUE_NAMES, queue
+from bizproc_app.web.frame_session import FrameUser, issue
 from simulators.bitrix24 import Bitrix24Simulator, SimConfig
 from tests.bitrix_fixtures import CLIENT_ID, CLIENT_SECRET, frame_token
 from tests.fuzz.conftest import APP_TOKEN, NOTIFY_SECRET, OTHER_TOKEN, fuzz_app
-from workers.queues import QUEUE_NAMES, queue
 
 __all__ = ["fuzz_app"]  # the two-portal fixture, reused as is
 
@@ -45,7 +45,7 @@ COUNTED = {
 }
 
 
-def _sim(sim: Bitrix24Simulator, method: str, path: str, body: dict | None = None) -> Any:  # type: ignore[type-arg]
+def _sim(sim: Bitrix24Simulator, method: str, path: str, body: dict | None = None) -> Any:
     resp = requests.request(
         method, f"{sim.urls['control'].rstrip('/')}/{path}", json=body, timeout=30
     )
@@ -77,16 +77,16 @@ def b24_b() -> Iterator[Bitrix24Simulator]:
     sim = Bitrix24Simulator(
         SimConfig(app_url="http://127.0.0.1:9", client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
     )
-    sim.urls = sim.start("127.0.0.1", port=0)  # type: ignore[attr-defined]
+    sim.urls = sim.start("127.0.0.1", port=0)
     yield sim
     sim.stop()
 
 
 def _b_rows(
-    portal_id: int, terminal_id: int, paid: tuple[int, int], running: tuple[int, int]
+    portal_id: int, terminal_id: int, paid: tuple[int, int], open_: tuple[int, int]
 ) -> dict[str, Any]:
     """B's approved purchase (refundable) and B's running payment, plus a refund grant."""
-    (paid_deal, paid_invoice), (running_deal, running_invoice) = paid, running
+    (paid_deal, paid_invoice), (running_deal, running_invoice) = paid, open_
     approved = Payment(
         portal_id=portal_id,
         terminal_id=terminal_id,
@@ -127,7 +127,7 @@ def _b_rows(
 
 
 @pytest.fixture
-def portals(fuzz_app, b24, b24_b) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def portals(fuzz_app, b24, b24_b) -> dict[str, Any]:
     """fuzz_app's portals A and B, B moved to its own Bitrix24, with CRM documents and payments."""
     deal_a, invoice_a = _new_deal(b24, "A lunch")
     # B has more documents than A, so its last ids exist nowhere in A's portal.
@@ -178,12 +178,12 @@ def portals(fuzz_app, b24, b24_b) -> dict[str, Any]:  # type: ignore[no-untyped-
 
 def _rows(model: type, where: Any) -> list[dict[str, Any]]:
     """Every column of the matching rows, in a stable order."""
-    cols = [c.name for c in model.__table__.columns]  # type: ignore[attr-defined]
-    found = db.session.execute(select(model.__table__).where(where)).mappings().all()  # type: ignore[attr-defined]
+    cols = [c.name for c in model.__table__.columns]
+    found = db.session.execute(select(model.__table__).where(where)).mappings().all()
     return sorted(({c: row[c] for c in cols} for row in found), key=repr)
 
 
-def snapshot(app, portal_b: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def snapshot(app, portal_b: int) -> dict[str, Any]:
     """Row counts of the guarded tables, and every row that belongs to portal B."""
     with app.app_context():
         db.session.expire_all()
@@ -217,7 +217,7 @@ def b_untouched(sim_b: Bitrix24Simulator) -> None:
     assert not seen["requests"] and not seen["batch_commands"], seen
 
 
-def refused(resp, status: int, *words: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def refused(resp, status: int, *words: str) -> dict[str, Any]:
     """The status, and a JSON error whose message names the problem."""
     assert resp.status_code == status, (resp.status_code, resp.get_data(as_text=True)[:300])
     body = resp.get_json()
@@ -227,7 +227,7 @@ def refused(resp, status: int, *words: str) -> dict[str, Any]:  # type: ignore[n
     return body
 
 
-def bearer(app, card: tuple[str, int] | None = None) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def bearer(app, card: tuple[str, int] | None = None) -> dict[str, str]:
     """The Authorization header of A's administrator, in a frame opened on that card of A's
     portal (by default fuzz_app's deal): a number of B's is only a number in A's portal."""
     if card is None:
@@ -257,7 +257,7 @@ def bearer(app, card: tuple[str, int] | None = None) -> dict[str, str]:  # type:
 )
 def test_a_cannot_read_cancel_press_or_refund_b_payments(
     fuzz_app, portals, b24_b, method, path, body
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     b = portals["b"]
     before = snapshot(fuzz_app, b["portal_id"])
     url = path.format(pid=b["running"], paid=b["approved"])
@@ -267,7 +267,7 @@ def test_a_cannot_read_cancel_press_or_refund_b_payments(
     b_untouched(b24_b)
 
 
-def test_a_cannot_read_b_invoice(fuzz_app, portals, b24_b) -> None:  # type: ignore[no-untyped-def]
+def test_a_cannot_read_b_invoice(fuzz_app, portals, b24_b) -> None:
     b = portals["b"]
     before = snapshot(fuzz_app, b["portal_id"])
     card = bearer(fuzz_app, ("invoice", b["invoice_id"]))
@@ -277,7 +277,7 @@ def test_a_cannot_read_b_invoice(fuzz_app, portals, b24_b) -> None:  # type: ign
     b_untouched(b24_b)
 
 
-def test_a_reading_b_deal_gets_an_empty_document(fuzz_app, portals, b24_b) -> None:  # type: ignore[no-untyped-def]
+def test_a_reading_b_deal_gets_an_empty_document(fuzz_app, portals, b24_b) -> None:
     # The deal is read in A's own Bitrix24, where that id does not exist. The app answers 200
     # with `deal: null` (not a 404 like an unknown invoice): nothing of B's is in it.
     b = portals["b"]
@@ -293,7 +293,7 @@ def test_a_reading_b_deal_gets_an_empty_document(fuzz_app, portals, b24_b) -> No
 @pytest.mark.parametrize("kind", ["deals", "invoices"])
 def test_b_payment_on_the_same_crm_number_stays_out_of_a_document(
     fuzz_app, portals, b24_b, kind
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # CRM ids are per portal: B's paid invoice has the number of A's unpaid one.
     a, b = portals["a"], portals["b"]
     before = snapshot(fuzz_app, b["portal_id"])
@@ -311,7 +311,7 @@ def test_b_payment_on_the_same_crm_number_stays_out_of_a_document(
     b_untouched(b24_b)
 
 
-def test_a_terminal_list_and_settings_show_only_a_terminals(fuzz_app, portals, b24_b) -> None:  # type: ignore[no-untyped-def]
+def test_a_terminal_list_and_settings_show_only_a_terminals(fuzz_app, portals, b24_b) -> None:
     a, b = portals["a"], portals["b"]
     before = snapshot(fuzz_app, b["portal_id"])
     client = fuzz_app.test_client()
@@ -326,7 +326,7 @@ def test_a_terminal_list_and_settings_show_only_a_terminals(fuzz_app, portals, b
     b_untouched(b24_b)
 
 
-def test_a_cannot_pay_on_b_terminal(fuzz_app, portals, b24_b) -> None:  # type: ignore[no-untyped-def]
+def test_a_cannot_pay_on_b_terminal(fuzz_app, portals, b24_b) -> None:
     a, b = portals["a"], portals["b"]
     before = snapshot(fuzz_app, b["portal_id"])
     resp = fuzz_app.test_client().post(
@@ -352,7 +352,7 @@ def test_a_cannot_pay_on_b_terminal(fuzz_app, portals, b24_b) -> None:  # type: 
 )
 def test_a_cannot_pay_b_invoice_or_order_payment(
     fuzz_app, portals, b24_b, kind, key, status, problem
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # The document is read in A's own Bitrix24, where B's number does not exist (an order
     # payment is looked for among the card's own, in A's portal).
     a, b = portals["a"], portals["b"]
@@ -367,7 +367,7 @@ def test_a_cannot_pay_b_invoice_or_order_payment(
     b_untouched(b24_b)
 
 
-def test_a_cannot_add_an_invoice_to_b_deal(fuzz_app, portals, b24, b24_b) -> None:  # type: ignore[no-untyped-def]
+def test_a_cannot_add_an_invoice_to_b_deal(fuzz_app, portals, b24, b24_b) -> None:
     b = portals["b"]
     before, crm_a, crm_b = snapshot(fuzz_app, b["portal_id"]), crm_of(b24), crm_of(b24_b)
     _sim(b24_b, "DELETE", "requests")
@@ -397,7 +397,7 @@ def test_a_cannot_add_an_invoice_to_b_deal(fuzz_app, portals, b24, b24_b) -> Non
 )
 def test_a_admin_cannot_assign_test_or_remove_b_terminal(
     fuzz_app, portals, b24_b, method, suffix, body
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     b = portals["b"]
     before = snapshot(fuzz_app, b["portal_id"])
     resp = getattr(fuzz_app.test_client(), method)(
@@ -416,7 +416,7 @@ def test_a_admin_cannot_assign_test_or_remove_b_terminal(
         {"member_id": "{member}"},
     ],
 )
-def test_a_admin_cannot_aim_a_pairing_at_b(fuzz_app, portals, b24_b, extra) -> None:  # type: ignore[no-untyped-def]
+def test_a_admin_cannot_aim_a_pairing_at_b(fuzz_app, portals, b24_b, extra) -> None:
     # Pairing takes no terminal id: it always creates a terminal in the caller's portal. A body
     # that names B's portal, terminal or member id is refused before Linkly is asked anything.
     b = portals["b"]
@@ -437,7 +437,7 @@ def test_a_admin_cannot_aim_a_pairing_at_b(fuzz_app, portals, b24_b, extra) -> N
     b_untouched(b24_b)
 
 
-def test_a_admin_replacing_refund_users_leaves_b_grants(fuzz_app, portals, b24_b) -> None:  # type: ignore[no-untyped-def]
+def test_a_admin_replacing_refund_users_leaves_b_grants(fuzz_app, portals, b24_b) -> None:
     # A legitimate change of A's own list (200): it deletes and re-adds A's grants only.
     b = portals["b"]
     before = snapshot(fuzz_app, b["portal_id"])
@@ -454,7 +454,7 @@ def test_a_admin_replacing_refund_users_leaves_b_grants(fuzz_app, portals, b24_b
     b_untouched(b24_b)
 
 
-def test_a_frame_token_cannot_be_replayed_as_b(fuzz_app, portals, b24_b) -> None:  # type: ignore[no-untyped-def]
+def test_a_frame_token_cannot_be_replayed_as_b(fuzz_app, portals, b24_b) -> None:
     # The portal comes from the signed token only; a token whose payload names B but was not
     # signed by us (here: A's token with its payload swapped) is refused.
     b = portals["b"]
@@ -493,7 +493,7 @@ def robot_form(member_id: str, token: str, deal_id: int, **properties: Any) -> d
     }
 
 
-def queued_jobs(redis_client) -> int:  # type: ignore[no-untyped-def]
+def queued_jobs(redis_client) -> int:
     """Jobs waiting on every queue."""
     return sum(queue(name, redis_client).count for name in QUEUE_NAMES)
 
@@ -511,7 +511,7 @@ def queued_jobs(redis_client) -> int:  # type: ignore[no-untyped-def]
 )
 def test_robot_call_with_the_other_portal_token_is_refused(
     fuzz_app, portals, b24_b, redis_client, caller, target, props
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     a, b = portals["a"], portals["b"]
     names = {
         "b_terminal": b["terminal_id"],
@@ -551,7 +551,7 @@ def transaction_event(session_id: str, txn_ref: str) -> dict[str, Any]:
 @pytest.mark.parametrize("direction", ["a_secret_on_b_payment", "b_secret_on_a_payment"])
 def test_notification_with_the_other_payment_secret_is_refused(
     fuzz_app, portals, redis_client, kind, direction
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     a, b = portals["a"], portals["b"]
     if direction == "a_secret_on_b_payment":
         pid, session, secret, ref = b["running"], B_SESSION, NOTIFY_SECRET, "BREF000000000001"
@@ -577,7 +577,7 @@ def test_notification_with_the_other_payment_secret_is_refused(
 
 def test_a_authorized_event_naming_b_session_changes_nothing_of_b(
     fuzz_app, portals, redis_client
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # A's own URL and secret, but the body claims B's session and TxnRef: the event belongs
     # to A's payment, whose session it does not match, so it is journaled (on A) and ignored.
     a, b = portals["a"], portals["b"]
@@ -606,7 +606,7 @@ def test_a_authorized_event_naming_b_session_changes_nothing_of_b(
 @pytest.mark.parametrize("direction", ["a_token_b_member", "b_token_a_member"])
 def test_placement_with_the_other_portal_token_issues_no_frame_token(
     fuzz_app, portals, b24_b, direction
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     a, b = portals["a"], portals["b"]
     member, token = (
         (b["member_id"], APP_TOKEN)
@@ -635,7 +635,7 @@ def test_placement_with_the_other_portal_token_issues_no_frame_token(
 
 
 @pytest.fixture
-def robot_portals(served_app, ctl, b24, b24_b) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def robot_portals(served_app, ctl, b24, b24_b) -> dict[str, Any]:
     """A installed by the simulator (real robots, real event tokens), B beside it."""
     assert ctl("POST", "install", {"mode": "event"})["status"] == 200
     deal_a, invoice_a = _new_deal(b24, "A lunch")
@@ -675,7 +675,7 @@ def robot_portals(served_app, ctl, b24, b24_b) -> dict[str, Any]:  # type: ignor
     return ids
 
 
-def _answered(ctl, workflow_id: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _answered(ctl, workflow_id: str) -> dict[str, Any]:
     """The simulator's handler POST of this workflow, once the app answered it."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -703,7 +703,7 @@ def _answered(ctl, workflow_id: str) -> dict[str, Any]:  # type: ignore[no-untyp
 )
 def test_a_robot_naming_b_objects_is_told_no_and_b_is_untouched(
     served_app, robot_portals, ctl, run_jobs, b24_b, code, props, field, problem
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     b = robot_portals["b"]
     names = {
         "b_terminal": b["terminal_id"],
@@ -736,7 +736,7 @@ def test_a_robot_naming_b_objects_is_told_no_and_b_is_untouched(
 # Lifecycle events name a portal by member_id: A's credentials never act on B.
 
 
-def lifecycle_form(event: str, member_id: str, app_token: str, issued: dict) -> dict[str, str]:  # type: ignore[type-arg]
+def lifecycle_form(event: str, member_id: str, app_token: str, issued: dict) -> dict[str, str]:
     """An ONAPP* event as Bitrix24 form-encodes it, with the given portal's genuine tokens."""
     return {
         "event": event,
@@ -762,7 +762,7 @@ def lifecycle_form(event: str, member_id: str, app_token: str, issued: dict) -> 
 )
 def test_a_lifecycle_event_aimed_at_b_is_refused(
     fuzz_app, portals, b24, b24_b, redis_client, path, event, problem
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # A's genuine access token (app.info vouches for A) and A's application token, B's member id:
     # were it accepted, B's tokens, endpoint and application token would become A's.
     b = portals["b"]

@@ -16,10 +16,10 @@ from click.testing import Result
 from flask import Flask
 from sqlalchemy import select
 
-from bizproc_app import terminals
 from bizproc_app.extensions import db, secrets
 from bizproc_app.models import Base, JournalEntry, Payment, Portal, Terminal
-from bizproc_app.terminals import TerminalError
+from bizproc_app.terminals import management
+from bizproc_app.terminals.management import TerminalError
 from simulators.linkly import LinklySimulator, SimulatorConfig
 
 USERNAME = "sim-user"
@@ -42,7 +42,7 @@ def sim() -> Iterator[LinklySimulator]:
 
 
 @pytest.fixture
-def app(make_app, sim: LinklySimulator, monkeypatch: pytest.MonkeyPatch) -> Flask:  # type: ignore[no-untyped-def]
+def app(make_app, sim: LinklySimulator, monkeypatch: pytest.MonkeyPatch) -> Flask:
     """The app talking to the simulator, with portals: installed, another, uninstalled."""
     monkeypatch.delenv("LINKLY_PASSWORD", raising=False)
     monkeypatch.delenv("LINKLY_SECRET", raising=False)
@@ -325,7 +325,7 @@ def test_test_unknown_secret_is_a_clear_error(app: Flask) -> None:
 def add_payment(app: Flask, terminal_id: int, state: str) -> None:
     """Store a payment of the terminal directly."""
     with app.app_context():
-        portal_id = db.session.get(Terminal, terminal_id).portal_id  # type: ignore[union-attr]
+        portal_id = db.session.get(Terminal, terminal_id).portal_id
         db.session.add(
             Payment(
                 portal_id=portal_id,
@@ -450,13 +450,13 @@ def test_usable_terminals_shared_or_assigned(app: Flask) -> None:
     )
 
     with app.app_context():
-        portal = terminals.require_portal(db.session, MEMBER)
+        portal = management.require_portal(db.session, MEMBER)
         usable = {
-            user: [t.id for t in terminals.usable_terminals(db.session, portal, user)]
+            user: [t.id for t in management.usable_terminals(db.session, portal, user)]
             for user in (5, 6, 7)
         }
         with pytest.raises(TerminalError, match="positive integers"):
-            terminals.usable_terminals(db.session, portal, 0)
+            management.usable_terminals(db.session, portal, 0)
 
     assert usable[5] == [mine, shared]
     assert sorted(usable[6]) == sorted([mine, shared, theirs])
@@ -467,16 +467,16 @@ def test_find_terminal_by_id_or_name(app: Flask) -> None:
     terminal_id = add(app, "Counter")
 
     with app.app_context():
-        portal = terminals.require_portal(db.session, MEMBER)
-        other = terminals.require_portal(db.session, OTHER_MEMBER)
-        assert terminals.find_terminal(db.session, None, terminal_id).id == terminal_id
-        assert terminals.find_terminal(db.session, portal, "Counter").id == terminal_id
+        portal = management.require_portal(db.session, MEMBER)
+        other = management.require_portal(db.session, OTHER_MEMBER)
+        assert management.find_terminal(db.session, None, terminal_id).id == terminal_id
+        assert management.find_terminal(db.session, portal, "Counter").id == terminal_id
         with pytest.raises(TerminalError, match="unknown terminal"):
-            terminals.find_terminal(db.session, other, terminal_id)
+            management.find_terminal(db.session, other, terminal_id)
         with pytest.raises(TerminalError, match="no active terminal named 'Nope'"):
-            terminals.find_terminal(db.session, portal, "Nope")
+            management.find_terminal(db.session, portal, "Nope")
         with pytest.raises(TerminalError, match="numeric id"):
-            terminals.find_terminal(db.session, None, "Counter")
+            management.find_terminal(db.session, None, "Counter")
 
 
 def test_assign_with_empty_list_clears(app: Flask) -> None:
@@ -484,6 +484,6 @@ def test_assign_with_empty_list_clears(app: Flask) -> None:
 
     with app.app_context():
         row = db.session.get(Terminal, terminal_id)
-        terminals.assign_users(db.session, row, [])  # type: ignore[arg-type]
+        management.assign_users(db.session, row, [])
 
     assert terminal(app, terminal_id).user_ids == []

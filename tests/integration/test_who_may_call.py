@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bizproc_app.extensions import redis_conn
-from bizproc_app.frame import read
+from bizproc_app.web.frame_session import read
 from tests.bitrix_fixtures import frame_token
 from tests.integration.api_world import (
     ADMIN,
@@ -66,7 +66,7 @@ TABLE: dict[str, tuple[tuple[int, str], ...]] = {
 CASES = [(route, kind) for route in TABLE for kind in KINDS]
 
 
-def as_kind(app, b24, world: dict[str, Any], route: str, kind: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def as_kind(app, b24, world: dict[str, Any], route: str, kind: str) -> dict[str, str]:
     """The Authorization header of that kind of user, with a frame opened as they would."""
     on_invoice = "<int:invoice_id>" in route
     card = ("invoice", world["invoice_id"]) if on_invoice else ("deal", world["deal_id"])
@@ -86,7 +86,7 @@ def as_kind(app, b24, world: dict[str, Any], route: str, kind: str) -> dict[str,
     token = frame_token(app, control, portal, user, admin=admin, entity=entity)
     if kind == "demoted":  # the last check of the right is older than ADMIN_RECHECK_SECONDS
         with app.app_context():
-            session = read(token).session  # type: ignore[union-attr]
+            session = read(token).session
             assert redis_conn.client.delete(f"frame:{session}:admin-checked") == 1
     sim(b24, "DELETE", "requests")
     return {"Authorization": f"Bearer {token}"}
@@ -98,7 +98,7 @@ def test_the_table_covers_every_route() -> None:
 
 
 @pytest.mark.parametrize(("route", "kind"), CASES)
-def test_who_may_call_each_route(fuzz_app, b24, world, observe, route, kind) -> None:  # type: ignore[no-untyped-def]
+def test_who_may_call_each_route(fuzz_app, b24, world, observe, route, kind) -> None:
     headers = as_kind(fuzz_app, b24, world, route, kind)
     status, message = TABLE[route][list(KINDS).index(kind)]
     before = observe()

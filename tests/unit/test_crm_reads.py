@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from bizproc_app.bitrix import AccessDenied, BatchResult
-from bizproc_app.payments.crm import CallForged, ContextRead, read_contexts
+from bizproc_app.payments.crm_context import CallForged, ContextRead, read_contexts
 
 
 class Client:
     """Answers `batch` from a function of the commands; records them."""
 
     def __init__(self, answer: Any) -> None:
-        self.answer, self.sent = answer, []
+        self.answer = answer
+        self.sent: list[Any] = []
 
     def batch(self, commands: dict[str, Any], *, halt: bool = False) -> BatchResult:
         self.sent.append(dict(commands))
@@ -55,7 +56,7 @@ def test_a_warm_cache_reads_every_invoice_with_one_list_command() -> None:
         "b": ContextRead("tok-b", 7, 6, None),
         "c": ContextRead("tok-c", 7, 404, None),
     }
-    out = read_contexts(client, reads, Stages())  # type: ignore[arg-type]
+    out = read_contexts(client, reads, Stages())
     (sent,) = client.sent
     methods = sorted(m for m, _ in sent.values())
     assert methods.count("crm.item.list") == 1 and "crm.item.get" not in methods
@@ -80,6 +81,6 @@ def test_a_cold_cache_reads_each_invoice_and_its_stages_then_remembers_them() ->
 
     cache = Stages()
     cache.stored = {}
-    out = read_contexts(Client(answer), {"a": ContextRead(None, 7, 5, None)}, cache)  # type: ignore[arg-type]
-    assert out["a"].success_stage == "DT31_13:P"  # type: ignore[union-attr]
+    out = read_contexts(Client(answer), {"a": ContextRead(None, 7, 5, None)}, cache)
+    assert out["a"].success_stage == "DT31_13:P"
     assert cache.stored == {"13": "DT31_13:P"}

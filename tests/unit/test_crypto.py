@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
-from bizproc_app.crypto import SecretBox, SecretBoxError
+from bizproc_app.storage.secret_box import SecretBox, SecretBoxError
 
 
 def test_round_trip_and_ciphertext_hides_plaintext() -> None:

@@ -48,7 +48,7 @@ def _pay(pid: int, cents: int, paid: bool = False) -> dict[str, Any]:
         ),
     ],
 )
-def test_plan(rows: list[dict[str, Any]], payments: list[dict[str, Any]], expected: dict) -> None:  # type: ignore[type-arg]
+def test_plan(rows: list[dict[str, Any]], payments: list[dict[str, Any]], expected: dict) -> None:
     assert plan(1000, rows, payments) == expected
 
 
@@ -95,7 +95,7 @@ def _inp() -> ReportInput:
 
 def test_a_new_payment_is_paid_once_its_sum_is_read_back_as_the_charge() -> None:
     portal = Portal([{"id": 12, "price": "10.00", "quantity": 1}], new_sum=10.0)
-    done = report(portal, _inp(), {})  # type: ignore[arg-type]
+    done = report(portal, _inp(), {})
     assert portal.sent == [
         ["pay_rows", "pay_list", "comment_invoice"],
         ["pay_add", "pay_row0", "pay_check"],
@@ -106,6 +106,6 @@ def test_a_new_payment_is_paid_once_its_sum_is_read_back_as_the_charge() -> None
 
 def test_a_new_payment_of_another_sum_is_never_paid() -> None:
     portal = Portal([{"id": 12, "price": "10.00", "quantity": 1}], new_sum=9.5)
-    done = report(portal, _inp(), {})  # type: ignore[arg-type]
+    done = report(portal, _inp(), {})
     assert ["pay"] not in portal.sent and "pay" not in done
     assert done["pay_plan"] == {"none": "the new payment came to 950 cents, not 1000"}

@@ -16,7 +16,7 @@ from bizproc_app.payments.report import (
     record_results,
     report,
     report_many,
-    return_values,
+    workflow_return_values,
 )
 
 PID = "6f1c2b3a-0000-4000-8000-000000000001"
@@ -243,14 +243,14 @@ def test_each_person_gets_one_tag_per_payment() -> None:
 
 def test_return_values_hold_the_contract_keys_only() -> None:
     inp = make(return_values={"txn_ref": "T1", "approved": "Y", "secret": "x", "rrn": None})
-    assert return_values(inp) == {
+    assert workflow_return_values(inp) == {
         "txn_ref": "T1",
         "status": "approved",
         "approved": "Y",
         "amount": "10.00",
         "payment_id": PID,
     }
-    assert return_values(make(status="declined"))["approved"] == "N"
+    assert workflow_return_values(make(status="declined"))["approved"] == "N"
 
 
 @pytest.mark.parametrize(
@@ -415,10 +415,10 @@ def test_report_records_a_lost_answer_then_looks_up_before_adding() -> None:
     )
     done: dict[str, Any] = {}
     with pytest.raises(ReportIncomplete) as caught:
-        report(client, inp, done)  # type: ignore[arg-type]
+        report(client, inp, done)
     assert caught.value.done is done and caught.value.retryable
     assert done == {"uncertain": ["comment_deal", "event"]}
-    assert report(client, inp, done) == {"event": True, "comment_deal": 1005}  # type: ignore[arg-type]
+    assert report(client, inp, done) == {"event": True, "comment_deal": 1005}
     assert client.sent == [["event", "comment_deal"], ["event", "find_deal"], ["comment_deal"]]
 
 
@@ -433,7 +433,7 @@ def test_report_raises_with_progress_when_a_command_fails() -> None:
     )
     done: dict[str, Any] = {"pay_plan": {"id": 1033}}
     with pytest.raises(ReportIncomplete) as caught:
-        report(client, inp, done)  # type: ignore[arg-type]
+        report(client, inp, done)
     assert set(caught.value.errors) == {"comment_invoice"} and caught.value.retryable
     assert done == {
         "pay_plan": {"id": 1033},
@@ -448,7 +448,7 @@ def test_report_raises_with_progress_when_a_command_fails() -> None:
 def test_a_refused_token_is_not_retryable() -> None:
     refused = error_from_response(401, {"error": "invalid_token"}, method="batch")
     with pytest.raises(ReportIncomplete) as caught:
-        report(ScriptedClient(refused), make(), {})  # type: ignore[arg-type]
+        report(ScriptedClient(refused), make(), {})
     assert caught.value.retryable is False
 
 
@@ -478,7 +478,7 @@ def test_reports_of_several_payments_share_one_batch_and_keep_their_own_progress
     )
     done0: dict[str, Any] = {"pay_plan": {"rows": [[12, 1.0]]}}
     done1: dict[str, Any] = {}
-    errors = report_many(client, {"p0": (first, done0), "p1": (second, done1)})  # type: ignore[arg-type]
+    errors = report_many(client, {"p0": (first, done0), "p1": (second, done1)})
     assert len(client.sent) == 1  # one request for both payments
     assert client.sent[0][:3] == ["p0_pay_add", "p0_pay_row0", "p0_pay_check"]
     assert done0 == {
@@ -503,7 +503,7 @@ def test_a_lost_shared_batch_makes_every_payment_look_up_its_creations_first() -
     done0: dict[str, Any] = {}
     done1: dict[str, Any] = {"event": True, "pay": True, "stage": True, "comment_deal": 1}
     items = {"p0": (make(), done0), "p1": (make(), done1)}
-    errors = report_many(client, items)  # type: ignore[arg-type]
+    errors = report_many(client, items)
     assert set(errors) == {"p0", "p1"}
     assert done0["uncertain"] == ["comment_deal", "comment_invoice", "event"]
     assert done1["uncertain"] == ["comment_invoice"]

@@ -12,18 +12,18 @@ from sqlalchemy import func, select
 
 from bizproc_app.extensions import db
 from bizproc_app.models import HandlerCall
-from workers.queues import QUEUE_NAMES, queue
+from bizproc_app.payments.queues import QUEUE_NAMES, queue
 
 
 @pytest.fixture
-def installed(served_app, ctl) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def installed(served_app, ctl) -> dict[str, Any]:
     """Install the app and create a deal; return the simulator's state and the deal id."""
     assert ctl("POST", "install", {"mode": "event"})["status"] == 200
     deal = ctl("POST", "deals", {"fields": {"title": "Lunch", "opportunity": 42.5}})
     return {**ctl("GET", "state"), "deal_id": deal.get("id") or deal.get("ID")}
 
 
-def _handler_calls(ctl, workflow_id: str, timeout: float = 10) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _handler_calls(ctl, workflow_id: str, timeout: float = 10) -> dict[str, Any]:
     """Wait for the simulator's POST of this workflow's handler call to get an answer."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -37,7 +37,7 @@ def _handler_calls(ctl, workflow_id: str, timeout: float = 10) -> dict[str, Any]
 
 def _run(
     ctl, deal_id: int, properties: dict[str, Any], code: str = "linkly_pos_payment"
-) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
+) -> tuple[dict, dict]:
     wf = ctl("POST", "robots/run", {"id": deal_id, "code": code, "properties": properties})
     return wf, _handler_calls(ctl, wf["id"])
 
@@ -55,7 +55,7 @@ def _queued(redis_url: str) -> int:
         conn.close()
 
 
-def test_valid_call_without_a_terminal_is_reported_as_an_error(installed, ctl, run_jobs) -> None:  # type: ignore[no-untyped-def]
+def test_valid_call_without_a_terminal_is_reported_as_an_error(installed, ctl, run_jobs) -> None:
     wf, call = _run(ctl, installed["deal_id"], {"amount": "10.00", "currency": "AUD"})
     assert call["status"] == 200, call["response"]
     assert '"queued"' in call["response"]
@@ -70,7 +70,7 @@ def test_valid_call_without_a_terminal_is_reported_as_an_error(installed, ctl, r
 
 def test_invalid_properties_get_400_and_an_error_outcome_in_the_workflow(
     installed, ctl, run_jobs
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     wf, call = _run(ctl, installed["deal_id"], {"amount": "12.345", "currency": "aud"})
     assert call["status"] == 400
     body = requests.models.complexjson.loads(call["response"])
@@ -83,7 +83,7 @@ def test_invalid_properties_get_400_and_an_error_outcome_in_the_workflow(
 
 def test_a_repeated_call_queues_nothing_new(
     installed, ctl, served_app, app_port, redis_url, run_jobs
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _, call = _run(ctl, installed["deal_id"], {"amount": "5"})
     assert _queued(redis_url) == 1
     again = requests.post(
@@ -97,7 +97,7 @@ def test_a_repeated_call_queues_nothing_new(
 
 def test_a_wrong_application_token_is_refused_and_nothing_is_stored(
     installed, ctl, served_app, app_port, redis_url
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _, call = _run(ctl, installed["deal_id"], {"amount": "5"})
     forged = [[k, "f" * 32 if k == "auth[application_token]" else v] for k, v in call["fields"]]
     forged = [[k, "forged-event-token" if k == "event_token" else v] for k, v in forged]
@@ -112,7 +112,7 @@ def test_a_wrong_application_token_is_refused_and_nothing_is_stored(
 
 def test_a_forged_event_token_is_caught_before_any_money_moves(
     installed, ctl, served_app, app_port, run_jobs
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _, call = _run(ctl, installed["deal_id"], {"amount": "5"})
     assert run_jobs() == 1
     ctl("DELETE", "requests")
@@ -132,7 +132,7 @@ def test_a_forged_event_token_is_caught_before_any_money_moves(
     assert "bizproc.event.send" not in counts["batch_commands"]
 
 
-def test_a_malformed_envelope_is_400_and_names_the_fields(installed, app_port) -> None:  # type: ignore[no-untyped-def]
+def test_a_malformed_envelope_is_400_and_names_the_fields(installed, app_port) -> None:
     auth = {
         "auth[member_id]": installed["member_id"],
         "auth[application_token]": installed["app"]["application_token"],

@@ -22,13 +22,13 @@ REFUSED = "only a portal administrator may install, re-install or update the app
 
 
 @pytest.fixture
-def installed(served_app, ctl) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def installed(served_app, ctl) -> dict[str, Any]:
     """The app installed by the admin; the simulator's state."""
     assert ctl("POST", "install", {"mode": "event", "user_id": ADMIN})["status"] == 200
     return ctl("GET", "state")
 
 
-def stored(app) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def stored(app) -> dict[str, Any]:
     """What an install writes: the portal row's tokens and the journal's install entries."""
     with app.app_context():
         portal = db.session.scalar(select(Portal))
@@ -42,18 +42,18 @@ def stored(app) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         }
 
 
-def registrations(ctl) -> Any:  # type: ignore[no-untyped-def]
+def registrations(ctl) -> Any:
     """Robots, activities, placements and event bindings on the portal."""
     state = ctl("GET", "state")
     return [state[k] for k in ("activities", "placements", "bindings")]
 
 
-def cashier_tokens(ctl) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def cashier_tokens(ctl) -> dict[str, str]:
     """A genuine token pair of the cashier, as his browser gets it in any frame POST."""
     return ctl("POST", "token", {"user_id": CASHIER})
 
 
-def robot_call_is_accepted(ctl) -> None:  # type: ignore[no-untyped-def]
+def robot_call_is_accepted(ctl) -> None:
     """A genuine robot call still passes the application-token check (200, queued)."""
     deal = ctl("POST", "deals", {"fields": {"title": "Lunch", "opportunity": 10}})
     properties = {"amount": "10.00", "currency": "AUD"}
@@ -75,7 +75,7 @@ def robot_call_is_accepted(ctl) -> None:  # type: ignore[no-untyped-def]
 
 def test_a_cashiers_frame_install_changes_nothing(
     served_app, ctl, installed, app_port: int
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     before, registered = stored(served_app), registrations(ctl)
     tokens = cashier_tokens(ctl)
     form = {
@@ -102,7 +102,7 @@ def test_a_cashiers_frame_install_changes_nothing(
 @pytest.mark.parametrize("event", ["ONAPPINSTALL", "ONAPPUPDATE"])
 def test_a_lifecycle_event_with_a_cashiers_token_changes_nothing(
     served_app, ctl, installed, app_port: int, event
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     before, registered = stored(served_app), registrations(ctl)
     tokens = cashier_tokens(ctl)
     auth = {
@@ -125,7 +125,7 @@ def test_a_lifecycle_event_with_a_cashiers_token_changes_nothing(
     robot_call_is_accepted(ctl)
 
 
-def test_the_admins_genuine_update_still_goes_through(served_app, ctl, installed) -> None:  # type: ignore[no-untyped-def]
+def test_the_admins_genuine_update_still_goes_through(served_app, ctl, installed) -> None:
     before = stored(served_app)
     sent = ctl("POST", "app/update", {"user_id": ADMIN})
     assert sent["sent"][0]["status"] == 200, sent
@@ -135,7 +135,7 @@ def test_the_admins_genuine_update_still_goes_through(served_app, ctl, installed
     robot_call_is_accepted(ctl)
 
 
-def test_an_update_delivered_with_a_non_admins_token_is_refused(served_app, ctl, installed) -> None:  # type: ignore[no-untyped-def]
+def test_an_update_delivered_with_a_non_admins_token_is_refused(served_app, ctl, installed) -> None:
     before = stored(served_app)
     sent = ctl("POST", "app/update", {"user_id": CASHIER})
     assert sent["sent"][0]["status"] == 403, sent

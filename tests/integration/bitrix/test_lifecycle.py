@@ -17,7 +17,7 @@ PLACEMENTS = {
 }
 
 
-def _registered(ctl) -> tuple[set, set, list, list]:  # type: ignore[no-untyped-def]
+def _registered(ctl) -> tuple[set, set, list, list]:
     state = ctl("GET", "state")
     acts = state["activities"]
     robots = {code for code, a in acts.items() if a["IS_ROBOT"] == "Y"}
@@ -27,14 +27,14 @@ def _registered(ctl) -> tuple[set, set, list, list]:  # type: ignore[no-untyped-
     return robots, activities, placements, events
 
 
-def _portal(app) -> Portal | None:  # type: ignore[no-untyped-def]
+def _portal(app) -> Portal | None:
     with app.app_context():
         portal = db.session.scalar(select(Portal))
         db.session.expunge_all()
         return portal
 
 
-def test_frame_install_registers_everything_once_even_when_run_twice(served_app, ctl) -> None:  # type: ignore[no-untyped-def]
+def test_frame_install_registers_everything_once_even_when_run_twice(served_app, ctl) -> None:
     for _ in range(2):
         sent = ctl("POST", "install", {"mode": "frame", "user_id": 1})
         assert sent["status"] == 200, sent["response"]
@@ -60,7 +60,7 @@ def test_frame_install_registers_everything_once_even_when_run_twice(served_app,
     assert counts["placement.bind"] == 3 and counts["event.bind"] == 2
 
 
-def test_event_install_registers_everything(served_app, ctl) -> None:  # type: ignore[no-untyped-def]
+def test_event_install_registers_everything(served_app, ctl) -> None:
     sent = ctl("POST", "install", {"mode": "event"})
     assert sent["status"] == 200, sent["response"]
     robots, activities, placements, events = _registered(ctl)
@@ -68,7 +68,7 @@ def test_event_install_registers_everything(served_app, ctl) -> None:  # type: i
     assert events == ["ONAPPUNINSTALL", "ONAPPUPDATE"]
 
 
-def test_install_repairs_a_missing_registration(served_app, ctl, b24) -> None:  # type: ignore[no-untyped-def]
+def test_install_repairs_a_missing_registration(served_app, ctl, b24) -> None:
     ctl("POST", "install", {"mode": "event"})
     b24.portal.activities.pop("linkly_pos_refund")
     b24.portal.placements.pop()
@@ -77,7 +77,7 @@ def test_install_repairs_a_missing_registration(served_app, ctl, b24) -> None:  
     assert robots == ROBOTS and len(placements) == 3
 
 
-def test_update_reregisters_and_rotates_the_application_token(served_app, ctl) -> None:  # type: ignore[no-untyped-def]
+def test_update_reregisters_and_rotates_the_application_token(served_app, ctl) -> None:
     ctl("POST", "install", {"mode": "event"})
     old_token = ctl("GET", "state")["app"]["application_token"]
     sent = ctl("POST", "app/update", {})
@@ -94,7 +94,7 @@ def test_update_reregisters_and_rotates_the_application_token(served_app, ctl) -
         )
 
 
-def test_uninstall_purges_tokens_and_linkly_secrets_but_keeps_the_portal(served_app, ctl) -> None:  # type: ignore[no-untyped-def]
+def test_uninstall_purges_tokens_and_linkly_secrets_but_keeps_the_portal(served_app, ctl) -> None:
     ctl("POST", "install", {"mode": "event"})
     with served_app.app_context():
         portal = db.session.scalar(select(Portal))
@@ -111,7 +111,7 @@ def test_uninstall_purges_tokens_and_linkly_secrets_but_keeps_the_portal(served_
         assert db.session.scalar(select(Terminal)).secret_enc is None
 
 
-def test_forged_install_is_refused_and_stores_nothing(served_app, app_port: int) -> None:  # type: ignore[no-untyped-def]
+def test_forged_install_is_refused_and_stores_nothing(served_app, app_port: int) -> None:
     form = {
         "AUTH_ID": "forged-access-token",
         "REFRESH_ID": "forged-refresh-token",
@@ -132,7 +132,7 @@ def test_forged_install_is_refused_and_stores_nothing(served_app, app_port: int)
     assert _portal(served_app) is None
 
 
-def test_forged_update_is_refused_and_changes_nothing(served_app, ctl, app_port: int) -> None:  # type: ignore[no-untyped-def]
+def test_forged_update_is_refused_and_changes_nothing(served_app, ctl, app_port: int) -> None:
     ctl("POST", "install", {"mode": "event"})
     state = ctl("GET", "state")
     before = _portal(served_app)
@@ -156,7 +156,7 @@ def test_forged_update_is_refused_and_changes_nothing(served_app, ctl, app_port:
 
 def test_forged_uninstall_is_never_obeyed_while_the_app_is_still_installed(
     served_app, ctl, app_port: int, run_jobs
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     ctl("POST", "install", {"mode": "event"})
     state = ctl("GET", "state")
     url = f"http://127.0.0.1:{app_port}/bitrix/events"
@@ -180,7 +180,7 @@ def test_forged_uninstall_is_never_obeyed_while_the_app_is_still_installed(
 
 def test_uninstall_delivered_before_the_portal_revokes_is_confirmed_later(
     served_app, ctl, b24, run_jobs
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     ctl("POST", "install", {"mode": "event"})
     b24.portal.cfg.uninstall_revokes_first = False
     sent = ctl("POST", "app/uninstall", {})
@@ -191,12 +191,12 @@ def test_uninstall_delivered_before_the_portal_revokes_is_confirmed_later(
     assert not portal.installed and portal.access_token_enc is None
 
 
-def test_every_lifecycle_step_is_journaled(served_app, ctl) -> None:  # type: ignore[no-untyped-def]
+def test_every_lifecycle_step_is_journaled(served_app, ctl) -> None:
     ctl("POST", "install", {"mode": "event"})
     ctl("POST", "app/update", {})
     ctl("POST", "app/uninstall", {})
     with served_app.app_context():
-        kinds = dict(
+        kinds: dict[str, int] = dict(
             db.session.execute(
                 select(JournalEntry.kind, func.count()).group_by(JournalEntry.kind)
             ).all()
@@ -212,7 +212,7 @@ class _NoJobs:
     def calls(self, portal_id: int) -> None: ...
 
 
-def test_uninstall_keeps_a_secret_a_payment_in_flight_needs_until_it_ends(served_app, ctl) -> None:  # type: ignore[no-untyped-def]
+def test_uninstall_keeps_a_secret_a_payment_in_flight_needs_until_it_ends(served_app, ctl) -> None:
     from bizproc_app.models import Payment
     from bizproc_app.payments.sweep import Sweep
 

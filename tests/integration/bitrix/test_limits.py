@@ -25,12 +25,12 @@ from bizproc_app.bitrix import (
 from bizproc_app.config import Config
 from bizproc_app.extensions import db
 from bizproc_app.models import JournalEntry, Portal
-from bizproc_app.services import bitrix_client_for
+from bizproc_app.wiring.services import bitrix_client_for
 from tests.bitrix_fixtures import CLIENT_ID, CLIENT_SECRET
 
 
 @pytest.mark.timeout(300)
-def test_a_burst_of_120_calls_at_the_default_limits_never_sees_a_503(b24, ctl, redis_url) -> None:  # type: ignore[no-untyped-def]
+def test_a_burst_of_120_calls_at_the_default_limits_never_sees_a_503(b24, ctl, redis_url) -> None:
     state = ctl("GET", "state")
     issued = ctl("POST", "token", {"user_id": 1})
     member = state["member_id"]
@@ -87,7 +87,7 @@ def _call_as_a_separate_process(config: Config, member_id: str) -> str:
     return str(result["ID"])
 
 
-def test_concurrent_token_expiry_in_several_processes_makes_one_refresh(served_app, ctl) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_token_expiry_in_several_processes_makes_one_refresh(served_app, ctl) -> None:
     assert ctl("POST", "install", {"mode": "event"})["status"] == 200
     member = ctl("GET", "state")["member_id"]
     ctl("POST", "tokens/expire", {})

@@ -13,11 +13,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from bizproc_app.bitrix import BitrixClient
-from bizproc_app.clients import bitrix_client
 from bizproc_app.extensions import db, redis_conn, secrets
 from bizproc_app.models import Portal
 from bizproc_app.payments.report import ReportIncomplete, ReportInput, report
-from bizproc_app.services import bitrix_client_for
+from bizproc_app.wiring.clients import bitrix_client
+from bizproc_app.wiring.services import bitrix_client_for
 
 PID = "0b6c1f7e-5d2a-4c1b-9e3f-000000000042"
 COMMENT = f"POS purchase approved: 10.00 AUD, auth 123456, payment {PID}\nAPPROVED"
@@ -25,7 +25,7 @@ USERS = (1, 2)
 
 
 @pytest.fixture
-def client(served_app, ctl) -> Iterator[BitrixClient]:  # type: ignore[no-untyped-def]
+def client(served_app, ctl) -> Iterator[BitrixClient]:
     """Install the app; a REST client for the portal, inside the app context."""
     assert ctl("POST", "install", {"mode": "event"})["status"] == 200
     with served_app.app_context():
@@ -33,7 +33,7 @@ def client(served_app, ctl) -> Iterator[BitrixClient]:  # type: ignore[no-untype
 
 
 @pytest.fixture
-def sale(client: BitrixClient, ctl) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def sale(client: BitrixClient, ctl) -> dict[str, Any]:
     """A deal, its invoice with a product row and a payment carrying it, and a robot waiting."""
     deal = ctl("POST", "deals", {"fields": {"title": "Lunch", "opportunity": 10}})
     invoice = _invoice_of(ctl, deal["id"])
@@ -80,7 +80,7 @@ def sale(client: BitrixClient, ctl) -> dict[str, Any]:  # type: ignore[no-untype
     }
 
 
-def _run_robot(ctl, deal_id: int, code: str, properties: dict[str, Any]) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def _run_robot(ctl, deal_id: int, code: str, properties: dict[str, Any]) -> tuple[str, str]:
     """Start a robot on the deal; return the workflow id and the event_token our handler got."""
     wf = ctl("POST", "robots/run", {"id": deal_id, "code": code, "properties": properties})
     deadline = time.monotonic() + 10
@@ -93,11 +93,11 @@ def _run_robot(ctl, deal_id: int, code: str, properties: dict[str, Any]) -> tupl
     raise TimeoutError(f"no answered handler call for {wf['id']}")
 
 
-def _crm(ctl) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _crm(ctl) -> dict[str, Any]:
     return ctl("GET", "crm")
 
 
-def _comments(ctl, entity_type: str, entity_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+def _comments(ctl, entity_type: str, entity_id: int) -> list[str]:
     return [
         c["COMMENT"]
         for c in _crm(ctl)["comments"]
@@ -105,33 +105,33 @@ def _comments(ctl, entity_type: str, entity_id: int) -> list[str]:  # type: igno
     ]
 
 
-def _invoice(ctl, invoice_id: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _invoice(ctl, invoice_id: int) -> dict[str, Any]:
     return next(i for i in _crm(ctl)["invoices"] if i["id"] == invoice_id)
 
 
-def _payments(ctl, invoice_id: int) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def _payments(ctl, invoice_id: int) -> list[dict[str, Any]]:
     return [p for p in _crm(ctl)["payments"] if p["entityId"] == invoice_id]
 
 
-def _returns(ctl, wf_id: str) -> tuple[str, dict[str, Any]]:  # type: ignore[no-untyped-def]
+def _returns(ctl, wf_id: str) -> tuple[str, dict[str, Any]]:
     wf = ctl("GET", f"workflows/{wf_id}")
     values = {k.lower(): v for step in wf["returns"].values() for k, v in step.items()}
     return wf["status"], values
 
 
-def _invoice_of(ctl, deal_id: int, rows: bool = True) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _invoice_of(ctl, deal_id: int, rows: bool = True) -> dict[str, Any]:
     """A smart invoice of 10.00 AUD on the deal, with one product row of that price."""
     fields = {"opportunity": 10, "currencyId": "AUD"}
     lunch = [{"productName": "Lunch", "price": 10, "quantity": 1}] if rows else []
-    return ctl("POST", "invoices", {"fields": fields, "rows": lunch, "deal_id": deal_id})  # type: ignore[no-any-return]
+    return ctl("POST", "invoices", {"fields": fields, "rows": lunch, "deal_id": deal_id})
 
 
-def _one_comment_each(ctl, sale: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+def _one_comment_each(ctl, sale: dict[str, Any]) -> None:
     assert _comments(ctl, "deal", sale["deal_id"]) == [COMMENT]
     assert _comments(ctl, "smart_invoice", sale["invoice_id"]) == [COMMENT]
 
 
-def test_an_approved_invoice_pays_its_own_payment_of_the_charged_sum(client, ctl, sale) -> None:  # type: ignore[no-untyped-def]
+def test_an_approved_invoice_pays_its_own_payment_of_the_charged_sum(client, ctl, sale) -> None:
     done = report(client, sale["input"], {})
 
     pid = sale["bitrix_payment_id"]
@@ -168,7 +168,7 @@ def test_an_approved_invoice_pays_its_own_payment_of_the_charged_sum(client, ctl
     assert ctl("GET", "notifications") == []
 
 
-def test_a_method_the_portal_blocked_waits_while_the_rest_lands(client, ctl, sale) -> None:  # type: ignore[no-untyped-def]
+def test_a_method_the_portal_blocked_waits_while_the_rest_lands(client, ctl, sale) -> None:
     # The portal blocks comment.add for a while (429 OPERATION_TIME_LIMIT inside the batch).
     ctl("POST", "operating", {"method": "crm.timeline.comment.add", "seconds": 1000})
     done: dict[str, Any] = {}
@@ -200,7 +200,7 @@ def test_a_method_the_portal_blocked_waits_while_the_rest_lands(client, ctl, sal
 class ShortReads(requests.Session):
     """A session that gives up reading after one second."""
 
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs["timeout"] = (5.0, 1.0)
         return super().request(*args, **kwargs)
 
@@ -232,7 +232,7 @@ def _wait_for(check: Callable[[], bool], timeout: float = 10) -> None:
 )
 def test_a_lost_answer_and_a_retry_leave_one_payment_and_one_comment_each(
     ctl, sale, fault: dict[str, Any], landed: bool, retry_batches: int
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # A second invoice of the deal, without a payment yet: this report adds one carrying its row.
     invoice = _invoice_of(ctl, sale["deal_id"])
     sale = {**sale, "invoice_id": invoice["id"]}
@@ -267,7 +267,7 @@ def test_a_lost_answer_and_a_retry_leave_one_payment_and_one_comment_each(
 @pytest.mark.parametrize("answer", ["access_denied", "workflow_not_found"])
 def test_a_gone_workflow_is_recorded_not_retried_and_people_are_told(
     client, ctl, sale, answer
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     ctl("POST", "config", {"ended_workflow": answer})  # both readings of the sources
     assert ctl("POST", "workflows/end")["terminated"] == 1
     done = report(client, sale["input"], {})
@@ -285,7 +285,7 @@ def test_a_gone_workflow_is_recorded_not_retried_and_people_are_told(
     assert ctl("GET", "requests")["total"] == 0
 
 
-def test_unknown_then_a_late_result_updates_crm_and_replaces_the_notice(client, ctl, sale) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_then_a_late_result_updates_crm_and_replaces_the_notice(client, ctl, sale) -> None:
     unknown = replace(
         sale["input"],
         status="unknown",
@@ -318,7 +318,7 @@ def test_unknown_then_a_late_result_updates_crm_and_replaces_the_notice(client, 
     assert all(n["message"].endswith(late.notify_message) for n in notes)
 
 
-def test_a_full_refund_unpays_the_invoice_payment(client, ctl, sale) -> None:  # type: ignore[no-untyped-def]
+def test_a_full_refund_unpays_the_invoice_payment(client, ctl, sale) -> None:
     report(client, sale["input"], {})
     wf_id, token = _run_robot(
         ctl, sale["deal_id"], "linkly_pos_refund", {"payment_id": PID, "amount": "10.00"}

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bizproc_app.bitrix import InvalidGrant
 from bizproc_app.extensions import db, redis_conn
 from bizproc_app.models import JournalEntry, Portal
-from bizproc_app.services import bitrix_client_for
+from bizproc_app.wiring.services import bitrix_client_for
 from workers.jobs import sweep_once
 
 DAY = 86400
@@ -39,7 +39,7 @@ def _kinds() -> list[str]:
 
 
 @pytest.fixture
-def installed(served_app, ctl):  # type: ignore[no-untyped-def]
+def installed(served_app, ctl):
     assert ctl("POST", "install", {"mode": "event"})["status"] == 200
     with served_app.app_context():
         redis_conn.client.delete("upkeep:tokens")
@@ -48,7 +48,7 @@ def installed(served_app, ctl):  # type: ignore[no-untyped-def]
 
 def test_a_quiet_portal_is_refreshed_monthly_and_still_works_after_half_a_year(
     installed, ctl
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     with installed.app_context():
         assert sweep_once().get("tokens_refreshed") == 0  # just installed: nothing to do
         _idle_for(31)
@@ -63,7 +63,7 @@ def test_a_quiet_portal_is_refreshed_monthly_and_still_works_after_half_a_year(
         assert answer.result["INSTALLED"] is True
 
 
-def test_without_the_upkeep_half_a_year_of_silence_loses_the_portal(installed, ctl) -> None:  # type: ignore[no-untyped-def]
+def test_without_the_upkeep_half_a_year_of_silence_loses_the_portal(installed, ctl) -> None:
     with installed.app_context():
         ctl("POST", "clock/advance", {"seconds": 181 * DAY})
         with pytest.raises(InvalidGrant):

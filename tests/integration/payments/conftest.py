@@ -22,7 +22,7 @@ from tests.payment_fixtures import (
 
 
 @pytest.fixture
-def app_overrides(pinpads) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def app_overrides(pinpads) -> dict[str, Any]:
     """Point the app at the Linkly simulator, with quick pipeline clocks."""
     return linkly_overrides(pinpads)
 

@@ -45,7 +45,7 @@ def finished(ctl: Ctl, workflow_id: str, timeout: float = 30.0) -> dict[str, Any
     return returns(wait_for(done, timeout, f"workflow {workflow_id} to finish"))
 
 
-def outcome(ctl: Ctl, deal_id: int, properties: dict[str, Any], code: str = SEND) -> dict:  # type: ignore[type-arg]
+def outcome(ctl: Ctl, deal_id: int, properties: dict[str, Any], code: str = SEND) -> dict:
     """Run a robot and wait for the one outcome it reports."""
     return finished(ctl, run(ctl, deal_id, properties, code))
 

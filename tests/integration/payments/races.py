@@ -22,8 +22,8 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from bizproc_app.bitrix import BatchResult
 from bizproc_app.extensions import db
 from bizproc_app.models import Payment, Portal
-from bizproc_app.payments import service
-from bizproc_app.payments.service import CrmContext, PaymentRequest
+from bizproc_app.payments import starting
+from bizproc_app.payments.starting import CrmContext, PaymentRequest
 from bizproc_app.payments.states import now
 
 PAYMENTS = Payment.__table__
@@ -83,7 +83,7 @@ def queued_purchase(app: Flask, shop: dict[str, Any], amount: str = "12.00", **c
         amount=Decimal(amount),
         crm=CrmContext(deal_id=shop["deal_id"]),
     )
-    payment = service.start(db.session, cfg, request)
+    payment = starting.start(db.session, cfg, request)
     if changes:
         db.session.execute(update(Payment).where(Payment.id == payment.id).values(**changes))
         db.session.commit()

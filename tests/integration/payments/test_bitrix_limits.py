@@ -41,7 +41,7 @@ def _pay(ctl: Any, shop: dict[str, Any], served_app: Any) -> Any:
 
 def test_a_method_over_its_operating_time_waits_alone_for_its_reset(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     settled(served_app, _pay(ctl, shop, served_app)[1])  # the app sees the comments' reset time
     ctl("POST", "operating", {"method": COMMENT, "seconds": 1000})
     ctl("DELETE", "requests")
@@ -65,7 +65,7 @@ def test_a_method_over_its_operating_time_waits_alone_for_its_reset(
 
 def test_overload_limit_stops_reports_tells_the_admins_and_recovers_when_lifted(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     token = frame_token(served_app, shop["control"], shop["portal_id"], 1, admin=True)
     linkly(pinpads, "PATCH", "pinpads/1", {"cardholder_delay": 1.5})
     invoice_id = invoice(ctl, shop["deal_id"], "10.00")

@@ -20,14 +20,14 @@ from tests.integration.payments.flows import (
 
 
 @pytest.fixture
-def app_overrides(app_overrides) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def app_overrides(app_overrides) -> dict[str, Any]:
     """A three-second patience for a busy terminal."""
     return {**app_overrides, "TERMINAL_BUSY_WAIT_SECONDS": 3.0}
 
 
 def test_a_payment_waiting_past_the_busy_limit_fails_and_is_never_charged(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # The first cardholder takes their time: the PIN pad waits for the test's presses.
     linkly(pinpads, "PATCH", "config", {"input_timeout": 60})
     linkly(pinpads, "PATCH", "pinpads/1", {"mode": "interactive"})

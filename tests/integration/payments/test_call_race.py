@@ -14,11 +14,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bizproc_app import calls
 from bizproc_app.extensions import db, secrets
 from bizproc_app.models import HandlerCall, Payment, Portal, Terminal
-from bizproc_app.payments import service
-from bizproc_app.payments.service import CrmContext
+from bizproc_app.payments import robot_calls, starting
+from bizproc_app.payments.starting import CrmContext
 
 CRM = CrmContext(amount=Decimal("10.00"), currency="AUD", deal_id=4, invoice_id=31, title="Inv")
 
@@ -62,23 +61,24 @@ def _call(app: Any) -> int:
 
 def test_the_run_that_loses_the_race_marks_the_call_started_and_tells_nothing(
     app, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     call_id = _call(app)
-    real_start = service.start
+    real_start = starting.start
     bitrix = Bitrix()
 
     def other_run_wins_first(session: Session, cfg: Any, request: Any) -> Any:
         # This run has passed its "payment already made?" check; now the other run commits.
-        monkeypatch.setattr(service, "start", real_start)
+        monkeypatch.setattr(starting, "start", real_start)
         with Session(db.engine, expire_on_commit=False) as other:
-            assert calls.start(other, cfg, other.get(HandlerCall, call_id), bitrix, CRM)
+            assert robot_calls.start(other, cfg, other.get(HandlerCall, call_id), bitrix, CRM)
         return real_start(session, cfg, request)
 
-    monkeypatch.setattr(service, "start", other_run_wins_first)
+    monkeypatch.setattr(starting, "start", other_run_wins_first)
     with app.app_context():
         cfg = app.config["APP_CONFIG"]
         assert (
-            calls.start(db.session, cfg, db.session.get(HandlerCall, call_id), bitrix, CRM) is None
+            robot_calls.start(db.session, cfg, db.session.get(HandlerCall, call_id), bitrix, CRM)
+            is None
         )
         payments = db.session.scalars(select(Payment)).all()
         call = db.session.get(HandlerCall, call_id)

@@ -7,7 +7,7 @@ from tests.integration.payments.conftest import ledger
 
 def test_pay_prints_prompts_and_result_then_refund_and_status(
     shop, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     runner = served_app.test_cli_runner()
     paid = runner.invoke(
         args=[
@@ -46,7 +46,7 @@ def test_pay_prints_prompts_and_result_then_refund_and_status(
     assert "state: approved" in shown.output and "12.00 AUD" in shown.output
 
 
-def test_pay_refuses_bad_input_and_charges_nothing(shop, pinpads, served_app) -> None:  # type: ignore[no-untyped-def]
+def test_pay_refuses_bad_input_and_charges_nothing(shop, pinpads, served_app) -> None:
     runner = served_app.test_cli_runner()
     base = ["pos", "pay", "--portal", shop["member_id"], "--terminal", str(shop["terminal_id"])]
     cases = {

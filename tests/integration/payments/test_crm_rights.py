@@ -18,18 +18,18 @@ ADMINS_ONLY = "Only portal administrators may do this."
 OTHER_CARD = "This screen belongs to another deal or invoice: open the payment screen on that card."
 
 
-def _own_only(ctl) -> None:  # type: ignore[no-untyped-def]
+def _own_only(ctl) -> None:
     for type_id in (2, 31):
         rights = {"read": "own", "add": "own", "write": "own"}
         ctl("PUT", "permissions", {"user_id": CAROL, "entityTypeId": type_id, **rights})
 
 
-def _invoice(ctl, deal_id: int, title: str, owner: int) -> int:  # type: ignore[no-untyped-def]
+def _invoice(ctl, deal_id: int, title: str, owner: int) -> int:
     fields = {"title": title, "opportunity": 10, "currencyId": "AUD", "assignedById": owner}
     return int(ctl("POST", "invoices", {"fields": fields, "deal_id": deal_id})["id"])
 
 
-def test_a_clerk_cannot_open_a_deal_bitrix24_hides_from_her(shop, ctl, app_port) -> None:  # type: ignore[no-untyped-def]
+def test_a_clerk_cannot_open_a_deal_bitrix24_hides_from_her(shop, ctl, app_port) -> None:
     _own_only(ctl)  # the shop's deal is the admin's
     sent = ctl(
         "POST",
@@ -41,7 +41,7 @@ def test_a_clerk_cannot_open_a_deal_bitrix24_hides_from_her(shop, ctl, app_port)
     assert "does not let you see this deal" in sent["response"]
 
 
-def test_the_screen_shows_a_clerk_only_what_bitrix24_lets_her_see(shop, ctl, app_port) -> None:  # type: ignore[no-untyped-def]
+def test_the_screen_shows_a_clerk_only_what_bitrix24_lets_her_see(shop, ctl, app_port) -> None:
     fields = {"title": "Carol's", "currencyId": "AUD", "assignedById": CAROL}
     mine = int(ctl("POST", "deals", {"fields": fields})["id"])
     hers, others = _invoice(ctl, mine, "Hers", CAROL), _invoice(ctl, mine, "Anna's", 1)
@@ -71,7 +71,7 @@ def test_the_screen_shows_a_clerk_only_what_bitrix24_lets_her_see(shop, ctl, app
 
 def test_an_admin_whose_right_is_taken_away_loses_admin_routes_within_minutes(
     shop, ctl, app_port, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     ctl("PUT", f"users/{CAROL}/admin", {"admin": True})
     frame = _open(ctl, app_port, "CRM_DEAL_DETAIL_TAB", shop["deal_id"], user_id=CAROL)
     assert frame.boot["user"]["admin"] is True

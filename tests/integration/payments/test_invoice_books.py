@@ -36,7 +36,7 @@ def _drain(app: Any, shop: dict[str, Any], client: RecordingPortal) -> Any:
     )
 
 
-def test_a_refund_is_reported_only_after_its_purchase(shop, served_app) -> None:  # type: ignore[no-untyped-def]
+def test_a_refund_is_reported_only_after_its_purchase(shop, served_app) -> None:
     with served_app.app_context():
         purchase = stored_payment(shop, report_next_at=ago(-60))  # its report backs off for now
         stored_payment(
@@ -56,7 +56,7 @@ def test_a_refund_is_reported_only_after_its_purchase(shop, served_app) -> None:
 
 def test_a_full_refund_of_an_invoice_closed_without_a_paid_payment_moves_it_back_only(
     shop, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     why = "the invoice has no product rows to carry the payment"
     with served_app.app_context():
         purchase = stored_payment(
@@ -76,17 +76,17 @@ def test_a_full_refund_of_an_invoice_closed_without_a_paid_payment_moves_it_back
         assert "crm.item.payment.unpay" not in client.methods()  # no payment of ours was paid
 
 
-def test_a_full_refund_unpays_the_invoices_ownstored_payment(shop, served_app) -> None:  # type: ignore[no-untyped-def]
+def test_a_full_refund_unpays_the_invoices_ownstored_payment(shop, served_app) -> None:
     from bizproc_app.models import Portal as PortalRow
-    from bizproc_app.payments import service
-    from bizproc_app.payments.service import PaymentRequest
+    from bizproc_app.payments import starting
+    from bizproc_app.payments.starting import PaymentRequest
 
     with served_app.app_context():
         purchase = stored_payment(
             shop, report_state="done", report_done={"pay": True, "event": True}
         )
         portal = db.session.get(PortalRow, shop["portal_id"])
-        refund = service.start(
+        refund = starting.start(
             db.session,
             served_app.config["APP_CONFIG"],
             PaymentRequest(
@@ -112,7 +112,7 @@ def test_a_full_refund_unpays_the_invoices_ownstored_payment(shop, served_app) -
         assert unpays == [{"id": 1033}]
 
 
-def test_a_refund_still_running_does_not_unpay_the_invoice(shop, served_app) -> None:  # type: ignore[no-untyped-def]
+def test_a_refund_still_running_does_not_unpay_the_invoice(shop, served_app) -> None:
     with served_app.app_context():
         purchase = stored_payment(
             shop, report_state="done", report_done={"pay": True, "event": True}
@@ -129,7 +129,7 @@ def test_a_refund_still_running_does_not_unpay_the_invoice(shop, served_app) -> 
         assert "crm.timeline.comment.add" in client.methods()
 
 
-def test_two_drains_never_send_one_report_twice(shop, served_app) -> None:  # type: ignore[no-untyped-def]
+def test_two_drains_never_send_one_report_twice(shop, served_app) -> None:
     with served_app.app_context():
         stored_payment(shop, invoice_id=None, context={"event_token": "wf|x"})
         second = RecordingPortal()
@@ -142,7 +142,7 @@ def test_two_drains_never_send_one_report_twice(shop, served_app) -> None:  # ty
         assert first.methods().count("crm.timeline.comment.add") == 1
 
 
-def test_linkly_approving_another_amount_is_booked_as_approved_and_told(shop, served_app) -> None:  # type: ignore[no-untyped-def]
+def test_linkly_approving_another_amount_is_booked_as_approved_and_told(shop, served_app) -> None:
     with served_app.app_context():
         payment = stored_payment(shop, state="in_progress", session_id="s-1", txn_ref="T1",
                            report_state="none", result=None)  # fmt: skip
@@ -165,7 +165,7 @@ def test_linkly_approving_another_amount_is_booked_as_approved_and_told(shop, se
 
 def test_an_amount_override_pays_part_of_the_invoice(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     invoice_id = invoice(ctl, shop["deal_id"], "100.00")
     props = {"invoice_id": str(invoice_id), "user": "user_1"}
     refused = finished(ctl, run(ctl, shop["deal_id"], {**props, "amount": "1", "currency": "USD"}))
@@ -186,7 +186,7 @@ def test_an_amount_override_pays_part_of_the_invoice(
 
 def test_a_deals_amount_is_paid_once_and_a_refunded_invoice_can_be_paid_again(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     deal = finished(ctl, run(ctl, shop["deal_id"], {"user": "user_1"}))  # the deal's 25.00
     assert deal["status"] == "approved", deal
     again = finished(ctl, run(ctl, shop["deal_id"], {"user": "user_1"}))

@@ -38,7 +38,7 @@ def _pay(ctl: Ctl, shop: dict[str, Any], served_app: Any, invoice_id: int) -> An
 
 def test_the_paid_payment_carries_the_invoices_rows_and_comes_to_the_charge(
     shop, ctl, b24, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     invoice_id = _invoice(ctl, shop["deal_id"], ROWS)
     payment = _pay(ctl, shop, served_app, invoice_id)
 
@@ -56,7 +56,7 @@ def test_the_paid_payment_carries_the_invoices_rows_and_comes_to_the_charge(
 
 def test_an_invoice_whose_rows_cannot_carry_the_charge_gets_no_paid_payment(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     no_rows = _invoice(ctl, shop["deal_id"], [])
     other_total = _invoice(
         ctl, shop["deal_id"], [{"productName": "Tea", "price": 3, "quantity": 1}]

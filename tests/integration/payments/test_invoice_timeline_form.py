@@ -15,7 +15,7 @@ from bizproc_app.models import JournalEntry, Portal
 from tests.integration.payments.flows import invoice, outcome, settled
 
 
-def _invoice_comments(ctl, payment_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _invoice_comments(ctl, payment_id: str) -> list[str]:
     return [
         c["ENTITY_TYPE"]
         for c in ctl("GET", "crm")["comments"]
@@ -26,7 +26,7 @@ def _invoice_comments(ctl, payment_id: str) -> list[str]:  # type: ignore[no-unt
 @pytest.mark.parametrize("taken", ["smart_invoice", "dynamic_31"])
 def test_the_invoice_comment_lands_in_the_form_the_portal_takes(
     shop, ctl, pinpads, processes, served_app, taken
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     ctl("POST", "config", {"invoice_timeline_type": taken})
     paid = []
     for amount in ("11.00", "12.00"):

@@ -22,7 +22,7 @@ from tests.integration.payments.flows import (
 )
 
 
-def journal_of(app, payment_id: str) -> list[JournalEntry]:  # type: ignore[no-untyped-def]
+def journal_of(app, payment_id: str) -> list[JournalEntry]:
     """The journal entries about one payment, oldest first."""
     with app.app_context():
         stmt = select(JournalEntry).where(JournalEntry.subject == payment_id)
@@ -31,13 +31,13 @@ def journal_of(app, payment_id: str) -> list[JournalEntry]:  # type: ignore[no-u
         return entries
 
 
-def _finals(app, payment_id: str) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
+def _finals(app, payment_id: str) -> list[dict]:
     return [e.detail for e in journal_of(app, payment_id) if e.kind == "payment.final"]
 
 
 def test_a_dropped_answer_is_resolved_by_the_recovery_get_not_by_resending(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     fault(pinpads, "drop_response", ops=["transaction"])
     fault(pinpads, "events_lost", params={"types": ["transaction"]})
     invoice_id = invoice(ctl, shop["deal_id"], "40.00")
@@ -58,7 +58,7 @@ def test_a_dropped_answer_is_resolved_by_the_recovery_get_not_by_resending(
 
 def test_a_lost_transaction_event_is_found_by_the_sweep(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     fault(pinpads, "events_lost", params={"types": ["transaction"]})
     wf = run(ctl, shop["deal_id"], {"amount": "41.00", "user": "user_1"})
     values = finished(ctl, wf)
@@ -71,7 +71,7 @@ def test_a_lost_transaction_event_is_found_by_the_sweep(
 
 def test_duplicated_and_reordered_events_make_one_final_state_and_one_report(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     fault(pinpads, "events_duplicated", params={"times": 3})
     fault(pinpads, "events_reordered")
     # A slow portal keeps the first report busy while the duplicates arrive.

@@ -20,7 +20,7 @@ from tests.payment_fixtures import ledger
 
 def test_a_robot_sale_and_its_refund_carry_the_core_tags_and_keep_the_host_reference(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     invoice_id = invoice(ctl, shop["deal_id"], "12.00")
     values = outcome(ctl, shop["deal_id"], {"invoice_id": str(invoice_id), "user": "user_1"})
     assert values["status"] == "approved", values
@@ -42,7 +42,7 @@ def test_a_robot_sale_and_its_refund_carry_the_core_tags_and_keep_the_host_refer
 
 def test_a_clerks_sale_names_the_clerk_and_the_screen_shows_the_reference(
     shop, ctl, app_port, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     invoice_id = invoice(ctl, shop["deal_id"], "5.00")
     frame = _open(ctl, app_port, "CRM_DEAL_DETAIL_TAB", shop["deal_id"])
     started = frame.call("POST", "/payments", {"target": {"kind": "invoice", "id": invoice_id},

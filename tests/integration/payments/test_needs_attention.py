@@ -23,7 +23,7 @@ from tests.integration.payments.flows import (
 
 
 @pytest.fixture
-def app_overrides(app_overrides) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def app_overrides(app_overrides) -> dict[str, Any]:
     """Unknown after 4 s, given up 3 s after the POST."""
     return {
         **app_overrides,
@@ -42,7 +42,7 @@ def _count(app: Any, kind: str, subject: str) -> int:
 
 def test_a_given_up_payment_is_decided_by_an_admin_and_frees_its_pin_pad(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # Linkly charges the card but no answer, event or recovery GET ever gets through.
     fault(pinpads, "drop_response", ops=["transaction"])
     fault(pinpads, "events_lost")
@@ -52,7 +52,7 @@ def test_a_given_up_payment_is_decided_by_an_admin_and_frees_its_pin_pad(
     told = finished(ctl, wf)
     assert told["status"] == "unknown", told
 
-    def given_up():  # type: ignore[no-untyped-def]
+    def given_up():
         p = payment_of(served_app, id=told["payment_id"])
         notified = "attention" in (p.report_done or {}).get("notify", {})
         return p if p.attention_at is not None and notified else None
@@ -78,7 +78,7 @@ def test_a_given_up_payment_is_decided_by_an_admin_and_frees_its_pin_pad(
                                 "--reason", "second thoughts"])  # fmt: skip
     assert again.exit_code != 0 and "approved now" in again.output, again.output
 
-    def reported():  # type: ignore[no-untyped-def]
+    def reported():
         p = payment_of(served_app, id=payment.id)
         return p if p.state == "approved" and p.report_state == "done" else None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bizproc_app.services import payments
+from bizproc_app.wiring.services import payments
 from tests.integration.payments.conftest import payment_of, wait_for
 from tests.integration.payments.flows import (
     charges,
@@ -23,7 +23,7 @@ from tests.integration.payments.flows import (
 
 def test_an_amount_ending_in_51_is_declined_and_nothing_is_charged(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     invoice_id = invoice(ctl, shop["deal_id"], "12.51")
     ctl("DELETE", "requests")
     wf = run(ctl, shop["deal_id"], {"invoice_id": str(invoice_id), "user": "user_1"})
@@ -45,7 +45,7 @@ def test_an_amount_ending_in_51_is_declined_and_nothing_is_charged(
 
 def test_the_clerk_cancels_on_the_pin_pad_and_nothing_is_charged(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     linkly(pinpads, "PATCH", "pinpads/1", {"mode": "interactive"})
     wf = run(ctl, shop["deal_id"], {"amount": "20.00", "user": "user_1"})
     wait_for(
@@ -63,11 +63,11 @@ def test_the_clerk_cancels_on_the_pin_pad_and_nothing_is_charged(
 
 def test_our_cancel_reaches_the_pin_pad_while_it_offers_cancel(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     linkly(pinpads, "PATCH", "pinpads/1", {"mode": "interactive"})
     wf = run(ctl, shop["deal_id"], {"amount": "21.00", "user": "user_1"})
 
-    def offering_cancel():  # type: ignore[no-untyped-def]
+    def offering_cancel():
         payment = payment_of(served_app, terminal_id=shop["terminal_id"])
         ready = payment and payment.state == "in_progress" and (payment.display or {}).get("cancel")
         return payment if ready else None
@@ -84,7 +84,7 @@ def test_our_cancel_reaches_the_pin_pad_while_it_offers_cancel(
 
 def test_a_user_without_a_terminal_is_refused_before_anything_is_sent(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     values = outcome(ctl, shop["deal_id"], {"amount": "10.00", "user": "user_2"})
     assert values["status"] == "error", values
     assert "No terminal is assigned to user 2" in values["error"]
@@ -94,7 +94,7 @@ def test_a_user_without_a_terminal_is_refused_before_anything_is_sent(
 
 def test_a_currency_the_terminal_does_not_take_is_refused(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     values = outcome(ctl, shop["deal_id"], {"amount": "10.00", "currency": "USD", "user": "user_1"})
     assert values["status"] == "error", values
     assert "AUD" in values["error"] and "USD" in values["error"]
@@ -104,7 +104,7 @@ def test_a_currency_the_terminal_does_not_take_is_refused(
 
 def test_one_invoice_run_twice_at_once_is_paid_once(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     invoice_id = invoice(ctl, shop["deal_id"], "15.00")
     props = {"invoice_id": str(invoice_id), "user": "user_1"}
     first, second = run(ctl, shop["deal_id"], props), run(ctl, shop["deal_id"], props)

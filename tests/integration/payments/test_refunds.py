@@ -15,7 +15,7 @@ from tests.integration.payments.flows import (
 )
 
 
-def _paid(ctl, shop, served_app, amount: str) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+def _paid(ctl, shop, served_app, amount: str) -> tuple[str, int]:
     invoice_id = invoice(ctl, shop["deal_id"], amount)
     values = outcome(ctl, shop["deal_id"], {"invoice_id": str(invoice_id), "user": "user_1"})
     assert values["status"] == "approved", values
@@ -25,7 +25,7 @@ def _paid(ctl, shop, served_app, amount: str) -> tuple[str, int]:  # type: ignor
 
 def test_partial_refunds_add_up_and_an_over_refund_is_refused(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     payment_id, invoice_id = _paid(ctl, shop, served_app, "30.00")
     first = outcome(ctl, shop["deal_id"], {"payment_id": payment_id, "amount": "10.00"}, REFUND)
     assert first["status"] == "approved", first
@@ -52,7 +52,7 @@ def test_partial_refunds_add_up_and_an_over_refund_is_refused(
 
 def test_a_full_refund_unpays_the_invoice_and_a_second_refund_is_refused(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     payment_id, invoice_id = _paid(ctl, shop, served_app, "20.00")
     full = outcome(ctl, shop["deal_id"], {"payment_id": payment_id}, REFUND)
     assert full["status"] == "approved", full

@@ -37,12 +37,12 @@ def _approved(shop: dict[str, Any], txn: str) -> Payment:
 
 def test_reports_share_a_request_and_a_broken_one_backs_off_alone(
     shop, served_app, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     with served_app.app_context():
         broken, *good = [_approved(shop, f"T{i}") for i in range(3)]
         real_input = ReportDrain._input
 
-        def input_or_fail(self, payment, portal, late):  # type: ignore[no-untyped-def]
+        def input_or_fail(self, payment, portal, late):
             if payment.id == broken.id:
                 raise ValueError("a record this report cannot read")
             return real_input(self, payment, portal, late)

@@ -20,7 +20,7 @@ from tests.integration.payments.flows import (
 
 def test_the_report_outlasts_a_503_outage_and_an_expired_token_without_duplicates(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     linkly(pinpads, "PATCH", "pinpads/1", {"cardholder_delay": 1.5})
     invoice_id = invoice(ctl, shop["deal_id"], "60.00")
     ctl("DELETE", "requests")

@@ -12,7 +12,7 @@ from bizproc_app.models import Payment
 from bizproc_app.payments import states
 from bizproc_app.payments.report_drain import ReportDrain
 from bizproc_app.payments.sweep import Sweep
-from bizproc_app.services import payments
+from bizproc_app.wiring.services import payments
 from tests.integration.payments.races import (
     Recorded,
     RecordingPortal,
@@ -53,7 +53,7 @@ def _sent(shop: dict[str, Any], **fields: Any) -> Payment:
     return stored_payment(shop, **{**values, **fields})
 
 
-def test_the_deadline_never_reports_unknown_what_linkly_just_approved(shop, served_app) -> None:  # type: ignore[no-untyped-def]
+def test_the_deadline_never_reports_unknown_what_linkly_just_approved(shop, served_app) -> None:
     cfg = served_app.config["APP_CONFIG"]
     with served_app.app_context():
         payment = _sent(shop, deadline_at=ago(1))
@@ -68,7 +68,7 @@ def test_the_deadline_never_reports_unknown_what_linkly_just_approved(shop, serv
         assert stored.reported_status is None  # nobody was told "unknown"
 
 
-def test_a_recovery_404_never_fails_what_linkly_just_approved(shop, served_app, pinpads) -> None:  # type: ignore[no-untyped-def]
+def test_a_recovery_404_never_fails_what_linkly_just_approved(shop, served_app, pinpads) -> None:
     with served_app.app_context():
         # Linkly's GET answers 404 for this session (the simulator never saw it): past the
         # grace period the recovery would end it "not received"; the approval lands first.
@@ -82,7 +82,7 @@ def test_a_recovery_404_never_fails_what_linkly_just_approved(shop, served_app, 
 
 def test_a_report_running_while_linkly_overturns_the_outcome_reports_it_again(
     shop, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     with served_app.app_context():
         payment = _sent(
             shop, state="failed", error="not received by Linkly (not charged)",

@@ -11,12 +11,12 @@ def _returns(workflow: dict[str, Any]) -> dict[str, Any]:
     return {k.lower(): v for step in workflow["returns"].values() for k, v in step.items()}
 
 
-def _finished(ctl, workflow_id: str):  # type: ignore[no-untyped-def]
+def _finished(ctl, workflow_id: str):
     workflow = ctl("GET", f"workflows/{workflow_id}")
     return workflow if workflow["status"] != "running" else None
 
 
-def _invoice(ctl, deal_id: int, amount: str) -> int:  # type: ignore[no-untyped-def]
+def _invoice(ctl, deal_id: int, amount: str) -> int:
     fields = {"title": "Invoice", "opportunity": float(amount), "currencyId": "AUD"}
     rows = [{"productName": "Invoice", "price": float(amount), "quantity": 1}]
     made = ctl("POST", "invoices", {"fields": fields, "rows": rows, "deal_id": deal_id})
@@ -25,7 +25,7 @@ def _invoice(ctl, deal_id: int, amount: str) -> int:  # type: ignore[no-untyped-
 
 def test_approved_invoice_payment_is_charged_once_and_recorded_once(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     invoice_id = _invoice(ctl, shop["deal_id"], "10.00")
     ctl("DELETE", "requests")
     wf = ctl(

@@ -14,7 +14,7 @@ from bizproc_app.extensions import db
 from bizproc_app.models import Payment, Terminal
 from bizproc_app.payments import states, sweep
 from bizproc_app.payments.sweep import Sweep
-from bizproc_app.services import payments
+from bizproc_app.wiring.services import payments
 from tests.integration.payments.conftest import payment_of, wait_for
 from tests.integration.payments.flows import charges, transaction_posts
 from tests.integration.payments.races import (
@@ -53,7 +53,7 @@ def _worker_sends(app: Any, terminal_id: int) -> Any:
 
 def test_the_busy_timeout_loses_to_a_worker_that_took_the_pin_pad(
     shop, served_app, pinpads
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     cfg = served_app.config["APP_CONFIG"]
     with served_app.app_context():
         waited = cfg.TERMINAL_BUSY_WAIT_SECONDS + 5
@@ -68,18 +68,18 @@ def test_the_busy_timeout_loses_to_a_worker_that_took_the_pin_pad(
     assert [c["txnRef"] for c in charges(pinpads)] == [paid.txn_ref]
 
 
-def test_the_deadline_never_fails_a_send_that_left(shop, served_app, pinpads, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_deadline_never_fails_a_send_that_left(shop, served_app, pinpads, monkeypatch) -> None:
     cfg = served_app.config["APP_CONFIG"]
     with served_app.app_context():
         payment_id = queued_purchase(served_app, shop)
         runner = payments().pipeline()
         # A worker claimed it and is about to send; its deadline is still ahead.
         claimed = db.session.get(Payment, payment_id)
-        runner.send = lambda payment: None  # type: ignore[method-assign]
+        runner.send = lambda payment: None
         assert runner.send_next(shop["terminal_id"]) == payment_id
         # The sweep runs on a clock past the deadline (another machine, or simply later) and
         # reads the payment as sending with nothing sent; the worker sends meanwhile.
-        skew = states.aware(claimed.deadline_at) - states.now() + timedelta(seconds=1)  # type: ignore[operator]
+        skew = states.aware(claimed.deadline_at) - states.now() + timedelta(seconds=1)
         late = SimpleNamespace(**{n: getattr(states, n) for n in dir(states) if n[0] != "_"})
         late.now = lambda: states.now() + skew
         monkeypatch.setattr(sweep, "states", late)
@@ -93,7 +93,7 @@ def test_the_deadline_never_fails_a_send_that_left(shop, served_app, pinpads, mo
     assert [c["txnRef"] for c in charges(pinpads)] == [paid.txn_ref]
 
 
-def test_a_clerks_cancel_loses_to_a_worker_that_took_the_payment(shop, served_app, pinpads) -> None:  # type: ignore[no-untyped-def]
+def test_a_clerks_cancel_loses_to_a_worker_that_took_the_payment(shop, served_app, pinpads) -> None:
     with served_app.app_context():
         payment_id = queued_purchase(served_app, shop)
         stale = db.session.get(Payment, payment_id)  # the clerk's screen: still queued
@@ -110,7 +110,7 @@ def test_a_clerks_cancel_loses_to_a_worker_that_took_the_payment(shop, served_ap
         assert db.session.get(Terminal, shop["terminal_id"]).active_payment_id is None
 
 
-def test_a_queued_payment_past_its_deadline_is_never_sent(shop, served_app, pinpads) -> None:  # type: ignore[no-untyped-def]
+def test_a_queued_payment_past_its_deadline_is_never_sent(shop, served_app, pinpads) -> None:
     with served_app.app_context():
         expired = queued_purchase(served_app, shop, deadline_at=ago(1))
         fresh = queued_purchase(served_app, shop, "13.00")
@@ -122,7 +122,7 @@ def test_a_queued_payment_past_its_deadline_is_never_sent(shop, served_app, pinp
     assert len(transaction_posts(pinpads)) == 1
 
 
-def test_the_sweep_ends_queued_payments_past_their_deadline(shop, served_app, pinpads) -> None:  # type: ignore[no-untyped-def]
+def test_the_sweep_ends_queued_payments_past_their_deadline(shop, served_app, pinpads) -> None:
     cfg = served_app.config["APP_CONFIG"]
     with served_app.app_context():
         expired = queued_purchase(served_app, shop, deadline_at=ago(1))
@@ -136,12 +136,12 @@ def test_the_sweep_ends_queued_payments_past_their_deadline(shop, served_app, pi
     assert transaction_posts(pinpads) == []
 
 
-def test_two_runners_of_one_send_post_it_once(shop, served_app, pinpads) -> None:  # type: ignore[no-untyped-def]
+def test_two_runners_of_one_send_post_it_once(shop, served_app, pinpads) -> None:
     # The sweep resumes a send it thinks died (recover job) while the first runner is alive.
     with served_app.app_context():
         payment_id = queued_purchase(served_app, shop)
         runner = payments().pipeline()
-        runner.send = lambda payment: None  # type: ignore[method-assign]
+        runner.send = lambda payment: None
         assert runner.send_next(shop["terminal_id"]) == payment_id  # claimed, not yet sent
         with pause_before_first_payment_write(
             served_app, db.session, lambda: payments().recover(payment_id)

@@ -11,11 +11,11 @@ from bizproc_app.extensions import db
 from bizproc_app.models import JournalEntry, Payment, Terminal
 from bizproc_app.payments.states import now
 from bizproc_app.payments.sweep import Sweep
-from bizproc_app.services import payments
+from bizproc_app.wiring.services import payments
 from tests.integration.payments.races import Recorded
 
 
-def _claimed(shop, *, deadline_in: float, idle_for: float) -> Payment:  # type: ignore[no-untyped-def]
+def _claimed(shop, *, deadline_in: float, idle_for: float) -> Payment:
     """A payment a dead worker left in `sending`: ids minted, terminal held, nothing sent."""
     payment = Payment(
         portal_id=shop["portal_id"],
@@ -49,7 +49,7 @@ def _claimed(shop, *, deadline_in: float, idle_for: float) -> Payment:  # type: 
 )
 def test_a_send_that_died_before_its_post(
     shop, served_app, deadline_in: float, idle_for: float, expected: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     with served_app.app_context():
         payment = _claimed(shop, deadline_in=deadline_in, idle_for=idle_for)
         enqueued = Recorded()
@@ -74,7 +74,7 @@ def test_a_send_that_died_before_its_post(
 
 def test_a_runner_that_lost_the_race_for_a_payment_leaves_the_pin_pad_claimed(
     shop, served_app, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     with served_app.app_context():
         taken = _claimed(shop, deadline_in=60.0, idle_for=0.0)  # runner A: sending, PIN pad held
         late = payments().pipeline()

@@ -17,7 +17,7 @@ from tests.integration.payments.flows import (
 
 def test_three_calls_on_one_terminal_run_one_after_another_in_order(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     amounts = ("11.00", "12.00", "13.00")
     flows = [run(ctl, shop["deal_id"], {"amount": a, "user": "user_1"}) for a in amounts]
     outcomes = [finished(ctl, wf, 40) for wf in flows]

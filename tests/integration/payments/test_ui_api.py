@@ -27,7 +27,7 @@ class Frame:
         )
 
 
-def _open(ctl, app_port: int, placement: str, entity_id: int = 0, user_id: int = 1) -> Frame:  # type: ignore[no-untyped-def]
+def _open(ctl, app_port: int, placement: str, entity_id: int = 0, user_id: int = 1) -> Frame:
     sent = ctl(
         "POST", "placements/open", {"placement": placement, "id": entity_id, "user_id": user_id}
     )
@@ -37,7 +37,7 @@ def _open(ctl, app_port: int, placement: str, entity_id: int = 0, user_id: int =
 
 def test_clerk_adds_an_invoice_pays_it_and_refunds_part(
     shop, ctl, app_port, pinpads, processes
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     frame = _open(ctl, app_port, "CRM_DEAL_DETAIL_TAB", shop["deal_id"])
     assert frame.boot["page"] == "payment" and frame.boot["entity"]["id"] == shop["deal_id"]
     assert frame.boot["user"]["admin"] is True and frame.boot["user"]["can_refund"] is True
@@ -89,7 +89,7 @@ def test_clerk_adds_an_invoice_pays_it_and_refunds_part(
     assert sorted(e["amountCents"] for e in ledger(pinpads)) == [500, 1500]
 
 
-def test_settings_are_for_admins_and_tokens_are_checked(shop, ctl, app_port) -> None:  # type: ignore[no-untyped-def]
+def test_settings_are_for_admins_and_tokens_are_checked(shop, ctl, app_port) -> None:
     clerk = _open(ctl, app_port, "CRM_DEAL_DETAIL_TAB", shop["deal_id"], user_id=2)
     assert clerk.boot["user"]["admin"] is False and clerk.boot["user"]["can_refund"] is False
     assert clerk.call("GET", "/settings").status_code == 403

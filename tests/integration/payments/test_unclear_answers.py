@@ -22,13 +22,13 @@ from tests.integration.payments.flows import (
 )
 
 
-def _kinds(app, payment_id: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _kinds(app, payment_id: str) -> list[str]:
     with app.app_context():
         stmt = select(JournalEntry.kind).where(JournalEntry.subject == payment_id)
         return list(db.session.scalars(stmt.order_by(JournalEntry.id)))
 
 
-def test_a_401_then_a_404_never_sends_again(shop, ctl, pinpads, processes, served_app) -> None:  # type: ignore[no-untyped-def]
+def test_a_401_then_a_404_never_sends_again(shop, ctl, pinpads, processes, served_app) -> None:
     # A gateway refuses the POST with 401 before Linkly sees it: the GET then answers 404.
     fault(pinpads, "http_error", ops=["transaction"], params={"status": 401, "processed": False})
     wf = run(ctl, shop["deal_id"], {"amount": "21.00", "user": "user_1"})
@@ -46,7 +46,7 @@ def test_a_401_then_a_404_never_sends_again(shop, ctl, pinpads, processes, serve
 
 def test_a_404_on_the_post_is_checked_with_the_recovery_get(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # A proxy answers 404 although Linkly took the purchase: the card is charged.
     fault(pinpads, "http_error", ops=["transaction"], params={"status": 404, "processed": True})
     fault(pinpads, "events_lost", params={"types": ["transaction"]})
@@ -60,7 +60,7 @@ def test_a_404_on_the_post_is_checked_with_the_recovery_get(
 
 def test_linklys_late_approval_wins_over_a_recorded_failure(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # Every event arrives late and a gateway answers the recovery GET with 404: after the grace
     # period the payment is recorded "not received"; then the approval arrives.
     fault(pinpads, "events_delayed", params={"seconds": 6.0})
@@ -70,7 +70,7 @@ def test_linklys_late_approval_wins_over_a_recorded_failure(
     told = finished(ctl, wf)
     assert told["status"] == "failed", told
 
-    def approved():  # type: ignore[no-untyped-def]
+    def approved():
         p = payment_of(served_app, id=told["payment_id"])
         return p if p.state == "approved" and p.report_state == "done" else None
 

@@ -23,14 +23,14 @@ from tests.integration.payments.flows import (
 
 
 @pytest.fixture
-def app_overrides(app_overrides) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def app_overrides(app_overrides) -> dict[str, Any]:
     """A short deadline before the workflow hears "unknown" (long enough to send first)."""
     return {**app_overrides, "PAYMENT_DEADLINE_SECONDS": 6.0}
 
 
 def test_an_unknown_outcome_is_reported_then_resolved_late_without_a_second_event(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     fault(pinpads, "events_lost", scope="run", params={"types": ["transaction"]})
     blind = fault(pinpads, "http_error", scope="run", params={"status": 503, "on": "get"})
     invoice_id = invoice(ctl, shop["deal_id"], "70.00")

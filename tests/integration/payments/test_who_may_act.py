@@ -22,7 +22,7 @@ def _as(app: Any, shop: dict[str, Any], user_id: int, admin: bool = False) -> di
 
 
 @pytest.mark.parametrize(("path", "body"), [("cancel", None), ("keys", {"key": "yes"})])
-def test_a_user_of_another_terminal_may_not_cancel_or_press(shop, served_app, path, body) -> None:  # type: ignore[no-untyped-def]
+def test_a_user_of_another_terminal_may_not_cancel_or_press(shop, served_app, path, body) -> None:
     with served_app.app_context():
         payment_id = queued_purchase(served_app, shop)  # user 1, on "Front" (user 1 only)
         client = served_app.test_client()
@@ -33,7 +33,7 @@ def test_a_user_of_another_terminal_may_not_cancel_or_press(shop, served_app, pa
         assert db.session.get(Payment, payment_id).state == "queued"
 
 
-def test_who_started_it_and_admins_may_cancel(shop, served_app) -> None:  # type: ignore[no-untyped-def]
+def test_who_started_it_and_admins_may_cancel(shop, served_app) -> None:
     with served_app.app_context():
         client = served_app.test_client()
         for user_id, admin in ((1, False), (9, True)):

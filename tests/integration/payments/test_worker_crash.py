@@ -73,7 +73,7 @@ class HeldAuth:
 
 
 @pytest.fixture
-def held_auth(pinpads) -> Iterator[HeldAuth]:  # type: ignore[no-untyped-def]
+def held_auth(pinpads) -> Iterator[HeldAuth]:
     """Linkly's auth host, holdable."""
     gate = HeldAuth(pinpads.base_url)
     yield gate
@@ -81,7 +81,7 @@ def held_auth(pinpads) -> Iterator[HeldAuth]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def app_overrides(app_overrides, held_auth) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def app_overrides(app_overrides, held_auth) -> dict[str, Any]:
     """Token calls go through the gate; a send stuck before its POST is resumed after 9 s."""
     return {
         **app_overrides,
@@ -108,7 +108,7 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _kill_workers(processes) -> None:  # type: ignore[no-untyped-def]
+def _kill_workers(processes) -> None:
     """SIGKILL both workers with the job each is running (its forked work horse) and all."""
     for name in ("worker-1", "worker-2"):
         proc = processes.procs[name]
@@ -120,7 +120,7 @@ def _kill_workers(processes) -> None:  # type: ignore[no-untyped-def]
 
 def test_workers_killed_after_the_post_left_and_a_new_worker_finishes_once(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # An interactive PIN pad waits for the cardholder: nothing ends before the test says so.
     linkly(pinpads, "PATCH", "pinpads/1", {"mode": "interactive"})
     ctl("DELETE", "requests")
@@ -149,7 +149,7 @@ def test_workers_killed_after_the_post_left_and_a_new_worker_finishes_once(
 
 def test_the_only_worker_killed_while_sending_before_the_post_is_resumed_once(
     shop, ctl, pinpads, processes, served_app, held_auth, redis_url
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     conn = redis.Redis.from_url(redis_url)
     for key in conn.scan_iter("linkly:token:*"):  # a cold token cache: the send must fetch one
         conn.delete(key)

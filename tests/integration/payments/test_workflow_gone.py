@@ -20,7 +20,7 @@ from tests.payment_fixtures import payment_of, wait_for
 @pytest.mark.parametrize("answer", ["access_denied", "workflow_not_found"])
 def test_a_payment_whose_workflow_ended_is_booked_and_people_are_told(
     shop, ctl, pinpads, processes, served_app, answer
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     ctl("POST", "config", {"ended_workflow": answer})
     linkly(pinpads, "PATCH", "config", {"input_timeout": 60})
     linkly(pinpads, "PATCH", "pinpads/1", {"mode": "interactive"})

@@ -29,7 +29,7 @@ from tests.integration.payments.flows import (
 CAROL = 3  # no admin, no refund grant
 
 
-def _paid(ctl, shop, served_app, amount: str) -> str:  # type: ignore[no-untyped-def]
+def _paid(ctl, shop, served_app, amount: str) -> str:
     invoice_id = invoice(ctl, shop["deal_id"], amount)
     values = outcome(ctl, shop["deal_id"], {"invoice_id": str(invoice_id), "user": "user_1"})
     assert values["status"] == "approved", values
@@ -37,7 +37,7 @@ def _paid(ctl, shop, served_app, amount: str) -> str:  # type: ignore[no-untyped
     return str(values["payment_id"])
 
 
-def _set(served_app, shop, **form: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _set(served_app, shop, **form: Any) -> dict[str, Any]:
     """PUT /api/workflow-refunds as the portal's admin, from the settings frame."""
     token = frame_token(served_app, shop["control"], shop["portal_id"], 1, admin=True)
     resp = served_app.test_client().put(
@@ -48,7 +48,7 @@ def _set(served_app, shop, **form: Any) -> dict[str, Any]:  # type: ignore[no-un
 
 def test_a_workflow_refund_naming_a_user_without_refund_rights_is_refused(
     shop, ctl, pinpads, processes, served_app
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     payment_id = _paid(ctl, shop, served_app, "30.00")
     as_carol = {"payment_id": payment_id, "amount": "2.00", "user": f"user_{CAROL}"}
     carol = outcome(ctl, shop["deal_id"], as_carol, REFUND)
@@ -58,7 +58,7 @@ def test_a_workflow_refund_naming_a_user_without_refund_rights_is_refused(
     assert [e["amountCents"] for e in refunds(pinpads)] == [200]
 
 
-def test_workflow_refunds_follow_the_settings(shop, ctl, pinpads, processes, served_app) -> None:  # type: ignore[no-untyped-def]
+def test_workflow_refunds_follow_the_settings(shop, ctl, pinpads, processes, served_app) -> None:
     payment_id = _paid(ctl, shop, served_app, "30.00")
     deal = shop["deal_id"]
 

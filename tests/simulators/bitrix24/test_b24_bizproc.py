@@ -83,7 +83,7 @@ def test_registration_validation(b24: Client, receiver: FormReceiver) -> None:
     assert b24.ok("bizproc.robot.list") == []
 
 
-def test_stage_move_posts_handler_call(b24: Client, receiver: FormReceiver, robot) -> None:  # type: ignore[no-untyped-def]
+def test_stage_move_posts_handler_call(b24: Client, receiver: FormReceiver, robot) -> None:
     call = run_robot(b24, receiver, 150.0)
     form, deal = call["form"], call["deal"]
     assert call["path"] == "/b24/robot/pos-send"
@@ -112,7 +112,7 @@ def test_stage_move_posts_handler_call(b24: Client, receiver: FormReceiver, robo
     assert {k for k in form if "[" not in k} == expected
 
 
-def test_event_send_completes_once_with_types(b24: Client, receiver: FormReceiver, robot) -> None:  # type: ignore[no-untyped-def]
+def test_event_send_completes_once_with_types(b24: Client, receiver: FormReceiver, robot) -> None:
     # The other reading of the sources: the portal converts to the declared types.
     b24.ctl("POST", "config", {"convert_returns": True})
     form = run_robot(b24, receiver)["form"]
@@ -175,7 +175,7 @@ def test_stale_token_on_live_workflow_is_ignored(b24: Client, receiver: FormRece
 
 
 @pytest.mark.parametrize("method", ["bizproc.event.send", "bizproc.activity.log"])
-def test_forged_token_refused(b24: Client, receiver: FormReceiver, robot, method: str) -> None:  # type: ignore[no-untyped-def]
+def test_forged_token_refused(b24: Client, receiver: FormReceiver, robot, method: str) -> None:
     token = run_robot(b24, receiver)["form"]["event_token"]
     payload, _, sig = token.rpartition(".")
     forged = [payload + "." + ("0" * len(sig)), payload.replace("|A", "|B") + "." + sig, "x"]
@@ -187,7 +187,7 @@ def test_forged_token_refused(b24: Client, receiver: FormReceiver, robot, method
         )
 
 
-def test_timeout_sets_is_timeout(b24: Client, receiver: FormReceiver, robot) -> None:  # type: ignore[no-untyped-def]
+def test_timeout_sets_is_timeout(b24: Client, receiver: FormReceiver, robot) -> None:
     deal = b24.ctl("POST", "deals", {"fields": {"title": "t"}})
     wf = b24.ctl(
         "POST", "robots/run", {"id": deal["id"], "code": "pos_send", "timeout_duration": 60}
@@ -203,14 +203,14 @@ def test_timeout_sets_is_timeout(b24: Client, receiver: FormReceiver, robot) -> 
 
 def test_stage_change_terminates_waiting_workflow(
     b24: Client, receiver: FormReceiver, robot
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     call = run_robot(b24, receiver)
     b24.ctl("POST", f"deals/{call['deal']['id']}/move", {"stage_id": "WON"})
     wf = b24.ctl("GET", f"workflows/{call['form']['workflow_id']}")
     assert wf["status"] == "terminated"
 
 
-def test_change_stage_builtin_after_robot(b24: Client, receiver: FormReceiver, robot) -> None:  # type: ignore[no-untyped-def]
+def test_change_stage_builtin_after_robot(b24: Client, receiver: FormReceiver, robot) -> None:
     b24.ctl(
         "POST",
         "automation",
@@ -231,7 +231,7 @@ def test_change_stage_builtin_after_robot(b24: Client, receiver: FormReceiver, r
 
 def test_a_json_true_is_stored_as_sent_and_fails_a_y_condition(
     b24: Client, receiver: FormReceiver, robot
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     b24.ctl(
         "POST",
         "automation",

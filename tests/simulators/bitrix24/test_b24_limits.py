@@ -7,7 +7,7 @@ import time
 from .conftest import Client
 
 
-def test_burst_beyond_50_gets_503_and_drains(make_sim) -> None:  # type: ignore[no-untyped-def]
+def test_burst_beyond_50_gets_503_and_drains(make_sim) -> None:
     b24 = make_sim()
     codes = [b24.call("user.admin").status_code for _ in range(50)]
     assert codes == [200] * 50
@@ -19,7 +19,7 @@ def test_burst_beyond_50_gets_503_and_drains(make_sim) -> None:  # type: ignore[
     assert b24.call("user.admin").status_code == 503
 
 
-def test_batch_counts_as_one_request(make_sim) -> None:  # type: ignore[no-untyped-def]
+def test_batch_counts_as_one_request(make_sim) -> None:
     b24 = make_sim(rate_burst=2)
     cmd = {str(i): "user.admin" for i in range(50)}
     assert b24.call("batch", {"cmd": cmd}).status_code == 200

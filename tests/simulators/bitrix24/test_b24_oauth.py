@@ -53,7 +53,7 @@ def test_refresh_with_wrong_secret_is_invalid_client(b24: Client) -> None:
     assert r.json()["error"] == "invalid_client"
 
 
-def test_expired_token_401(make_sim) -> None:  # type: ignore[no-untyped-def]
+def test_expired_token_401(make_sim) -> None:
     b24 = make_sim(access_ttl=3600)
     short = b24.issue(1, ttl=0)["access_token"]
     b24.ctl("POST", "clock/advance", {"seconds": 1})
@@ -94,7 +94,7 @@ def test_app_info_on_both_hosts(b24: Client) -> None:
     assert bad.status_code == 401
 
 
-def test_second_oauth_port(make_sim) -> None:  # type: ignore[no-untyped-def]
+def test_second_oauth_port(make_sim) -> None:
     b24 = make_sim(oauth_port=0)
     assert "/oauth-server" not in b24.urls["oauth"]
     pair = b24.issue(1)

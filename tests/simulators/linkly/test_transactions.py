@@ -255,7 +255,7 @@ def test_two_pinpads_are_independent(sim, note):
         ({"OPR": "7|Anna", "AMT": "0000500", "PCM": "0"}, {"PCM"}),
     ],
 )
-def test_a_sale_without_the_core_pad_tags_is_refused(sim, pos, pad, fields) -> None:  # type: ignore[no-untyped-def]
+def test_a_sale_without_the_core_pad_tags_is_refused(sim, pos, pad, fields) -> None:
     body = {"Request": {"TxnType": "P", "AmtPurchase": 500, "TxnRef": "NOPAD1",
                         "PurchaseAnalysisData": pad}}  # fmt: skip
     _, r = pos.post("transaction", body)
@@ -267,7 +267,7 @@ def test_a_sale_without_the_core_pad_tags_is_refused(sim, pos, pad, fields) -> N
     assert r.status_code == 200, r.text  # the switch for the reading that they are optional
 
 
-def test_a_host_reference_comes_back_with_an_approval(pos) -> None:  # type: ignore[no-untyped-def]
+def test_a_host_reference_comes_back_with_an_approval(pos) -> None:
     _, r = pos.post("transaction", purchase(1000, "WITHREF1"), async_=False)
     pad = r.json()["response"]["purchaseAnalysisData"]
     assert pad["REF"].isdigit() and len(pad["REF"]) == 12

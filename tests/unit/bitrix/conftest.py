@@ -92,10 +92,10 @@ def sleeps() -> list[float]:
 
 
 @pytest.fixture
-def make_client(settings, store, refresher, bucket, limits, session, sleeps):  # type: ignore[no-untyped-def]
+def make_client(settings, store, refresher, bucket, limits, session, sleeps):
     """Build a client for the portal; keyword arguments override the defaults."""
 
-    def build(**overrides):  # type: ignore[no-untyped-def]
+    def build(**overrides):
         chosen = overrides.pop("settings", settings)
         kwargs = {
             "member_id": MEMBER_ID,
@@ -116,6 +116,6 @@ def make_client(settings, store, refresher, bucket, limits, session, sleeps):  #
 
 
 @pytest.fixture
-def client(make_client):  # type: ignore[no-untyped-def]
+def client(make_client):
     """A client with the default fixtures."""
     return make_client()

@@ -11,7 +11,7 @@ from tests.unit.bitrix.helpers import CLIENT_ENDPOINT
 BATCH_URL = f"{CLIENT_ENDPOINT}batch.json"
 
 
-def echo_batch(request, context):  # type: ignore[no-untyped-def]
+def echo_batch(request, context):
     """Answer every command with its own encoded string; PHP's [] for empty members."""
     cmd = request.json()["cmd"]
     return {
@@ -26,7 +26,7 @@ def echo_batch(request, context):  # type: ignore[no-untyped-def]
     }
 
 
-def test_120_commands_make_3_requests(client, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_120_commands_make_3_requests(client, requests_mock) -> None:
     requests_mock.post(BATCH_URL, json=echo_batch)
     commands = {f"d{i}": ("crm.deal.get", {"id": i}) for i in range(120)}
     result = client.batch(commands)
@@ -38,7 +38,7 @@ def test_120_commands_make_3_requests(client, requests_mock) -> None:  # type: i
     assert (result.errors, result.totals, result.nexts) == ({}, {}, {})
 
 
-def test_commands_are_encoded_php_style(client, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_commands_are_encoded_php_style(client, requests_mock) -> None:
     requests_mock.post(BATCH_URL, json=echo_batch)
     client.batch(
         {
@@ -59,7 +59,7 @@ def test_commands_are_encoded_php_style(client, requests_mock) -> None:  # type:
     }
 
 
-def test_per_command_errors_are_typed(client, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_per_command_errors_are_typed(client, requests_mock) -> None:
     answer = {
         "result": {
             "result": {"ok": {"ID": "1"}, "stages": [{"STATUS_ID": "NEW"}]},
@@ -93,7 +93,7 @@ def test_per_command_errors_are_typed(client, requests_mock) -> None:  # type: i
     assert (result.totals, result.nexts) == ({"stages": 8}, {"stages": 50})
 
 
-def test_halt_stops_after_a_failing_chunk(client, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_halt_stops_after_a_failing_chunk(client, requests_mock) -> None:
     failing = {"result": {"result": [], "result_error": {"c0": {"error": "ACCESS_DENIED"}}}}
     batch = requests_mock.post(BATCH_URL, json=failing)
     commands = {f"c{i}": ("crm.deal.get", {"id": i}) for i in range(60)}
@@ -127,12 +127,12 @@ def test_references_across_chunks_are_refused() -> None:
     "commands",
     [{"": ("crm.deal.get", {})}, {"a[1]": ("crm.deal.get", {})}, {"a": ("crm.deal.get?x=1", {})}],
 )
-def test_bad_commands(commands) -> None:  # type: ignore[no-untyped-def]
+def test_bad_commands(commands) -> None:
     with pytest.raises(ValueError):
         encode_chunks(commands)
 
 
-def page(items, nxt=None, total=None):  # type: ignore[no-untyped-def]
+def page(items, nxt=None, total=None):
     """Return one list page."""
     body = {"result": items, "time": {}}
     if nxt is not None:
@@ -142,7 +142,7 @@ def page(items, nxt=None, total=None):  # type: ignore[no-untyped-def]
     return {"json": body}
 
 
-def test_list_all_follows_next(client, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_list_all_follows_next(client, requests_mock) -> None:
     url = f"{CLIENT_ENDPOINT}crm.deal.list.json"
     pages = [
         page([{"ID": str(i)} for i in range(50)], 50, 120),
@@ -157,7 +157,7 @@ def test_list_all_follows_next(client, requests_mock) -> None:  # type: ignore[n
     assert all(r.json()["filter"] == {"STAGE_ID": "NEW"} for r in requests_mock.request_history)
 
 
-def test_list_all_crm_item_list(client, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_list_all_crm_item_list(client, requests_mock) -> None:
     url = f"{CLIENT_ENDPOINT}crm.item.list.json"
     requests_mock.post(url, [page({"items": [{"id": 1}]}, 50), page({"items": [{"id": 2}]})])
     params = {"entityTypeId": 31}
@@ -170,7 +170,7 @@ def test_list_all_crm_item_list(client, requests_mock) -> None:  # type: ignore[
         list(client.list_all("crm.item.list", params))
 
 
-def test_list_all_empty_and_stuck(client, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_list_all_empty_and_stuck(client, requests_mock) -> None:
     url = f"{CLIENT_ENDPOINT}user.get.json"
     requests_mock.post(url, [page([])])
     assert list(client.list_all("user.get")) == []

@@ -39,7 +39,7 @@ URL = f"{CLIENT_ENDPOINT}crm.deal.get.json"
 LIMIT = {"error": "QUERY_LIMIT_EXCEEDED", "error_description": "Too many requests"}
 
 
-def test_call_posts_json_with_auth_in_the_body(client, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_call_posts_json_with_auth_in_the_body(client, requests_mock) -> None:
     requests_mock.post(URL, json={"result": {"ID": "8061"}, "time": {"duration": 0.1}})
     params = {"id": 8061, "amount": Decimal("10.50"), "day": date(2025, 1, 2)}
     response = client.call("crm.deal.get", params)
@@ -62,17 +62,17 @@ def test_call_posts_json_with_auth_in_the_body(client, requests_mock) -> None:  
 @pytest.mark.parametrize(
     "method", ["../app.info", "crm.deal.get?x=1", "", "crm..get", "a/b", "x.json#"]
 )
-def test_bad_method_names(client, method) -> None:  # type: ignore[no-untyped-def]
+def test_bad_method_names(client, method) -> None:
     with pytest.raises(ValueError):
         client.call(method)
 
 
-def test_auth_parameter_is_refused(client) -> None:  # type: ignore[no-untyped-def]
+def test_auth_parameter_is_refused(client) -> None:
     with pytest.raises(ValueError):
         client.call("crm.deal.get", {"auth": "x"})
 
 
-def test_client_endpoint_is_checked(make_client) -> None:  # type: ignore[no-untyped-def]
+def test_client_endpoint_is_checked(make_client) -> None:
     for bad in [
         "http://portal.example.test/rest/",
         "https://portal.example.test/api/",
@@ -86,7 +86,7 @@ def test_client_endpoint_is_checked(make_client) -> None:  # type: ignore[no-unt
     make_client(client_endpoint="http://127.0.0.1:9/rest/", settings=settings)
 
 
-def test_expired_token_refreshes_once_and_retries_once(client, store, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_expired_token_refreshes_once_and_retries_once(client, store, requests_mock) -> None:
     requests_mock.post(URL, [{"status_code": 401, "json": expired()}, {"json": {"result": True}}])
     token = requests_mock.get(TOKEN_URL, json=token_json(1))
     assert client.call("crm.deal.get", {"id": 1}).result is True
@@ -97,7 +97,7 @@ def test_expired_token_refreshes_once_and_retries_once(client, store, requests_m
     assert (saved.access_token, saved.refresh_token) == ("access-new-1", "refresh-new-1")
 
 
-def test_expired_twice_gives_up_after_one_refresh(client, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_expired_twice_gives_up_after_one_refresh(client, requests_mock) -> None:
     post = requests_mock.post(URL, status_code=401, json=expired())
     token = requests_mock.get(TOKEN_URL, json=token_json(1))
     with pytest.raises(ExpiredToken) as info:
@@ -106,7 +106,7 @@ def test_expired_twice_gives_up_after_one_refresh(client, requests_mock) -> None
     assert "access-new-1" not in str(info.value) and OLD_ACCESS not in str(info.value)
 
 
-def test_invalid_grant_surfaces_typed(client, store, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_grant_surfaces_typed(client, store, requests_mock) -> None:
     post = requests_mock.post(URL, status_code=401, json=expired())
     requests_mock.get(
         TOKEN_URL, status_code=400, json={"error": "invalid_grant", "error_description": "x"}
@@ -117,7 +117,7 @@ def test_invalid_grant_surfaces_typed(client, store, requests_mock) -> None:  # 
     assert store.load(MEMBER_ID).refresh_token == OLD_REFRESH
 
 
-def test_query_limit_backs_off_then_succeeds(client, requests_mock, sleeps) -> None:  # type: ignore[no-untyped-def]
+def test_query_limit_backs_off_then_succeeds(client, requests_mock, sleeps) -> None:
     responses = [{"status_code": 503, "json": LIMIT}] * 3 + [{"json": {"result": 1}}]
     post = requests_mock.post(URL, responses)
     assert client.call("crm.deal.get").result == 1
@@ -125,7 +125,7 @@ def test_query_limit_backs_off_then_succeeds(client, requests_mock, sleeps) -> N
     assert sleeps == [0.75, 1.5, 3.0]  # equal jitter with rng pinned at 0.5: 1, 2, 4 -> 3/4 of each
 
 
-def test_back_off_is_capped_and_bounded(make_client, requests_mock, sleeps) -> None:  # type: ignore[no-untyped-def]
+def test_back_off_is_capped_and_bounded(make_client, requests_mock, sleeps) -> None:
     settings = BitrixSettings(
         oauth_url=OAUTH_URL, client_id="c", client_secret="s", max_retries=6, backoff_cap=4.0
     )
@@ -137,7 +137,7 @@ def test_back_off_is_capped_and_bounded(make_client, requests_mock, sleeps) -> N
     assert sleeps == [1.0, 2.0, 4.0, 4.0, 4.0, 4.0]
 
 
-def test_operation_time_limit_waits_for_the_reset(make_client, requests_mock, redis_client) -> None:  # type: ignore[no-untyped-def]
+def test_operation_time_limit_waits_for_the_reset(make_client, requests_mock, redis_client) -> None:
     now, sleeps = [1_000_000.0], []
 
     def sleep(seconds: float) -> None:
@@ -157,7 +157,7 @@ def test_operation_time_limit_waits_for_the_reset(make_client, requests_mock, re
     assert sleeps == [10.5]  # clock at 1_000_000, reset 10 s later, plus jitter
 
 
-def test_operation_time_limit_far_away_is_raised(client, requests_mock, sleeps) -> None:  # type: ignore[no-untyped-def]
+def test_operation_time_limit_far_away_is_raised(client, requests_mock, sleeps) -> None:
     blocked = {"error": "OPERATION_TIME_LIMIT", "time": {"operating_reset_at": 1_000_500}}
     post = requests_mock.post(URL, status_code=429, json=blocked)
     with pytest.raises(OperationTimeLimit) as info:
@@ -176,7 +176,7 @@ def test_operation_time_limit_far_away_is_raised(client, requests_mock, sleeps) 
         (200, {"time": {}}, BitrixUnavailable),
     ],
 )
-def test_other_errors_are_not_retried(client, requests_mock, sleeps, status, body, cls) -> None:  # type: ignore[no-untyped-def]
+def test_other_errors_are_not_retried(client, requests_mock, sleeps, status, body, cls) -> None:
     kwargs = {"json": body} if body is not None else {"text": "<html>maintenance</html>"}
     post = requests_mock.post(URL, status_code=status, **kwargs)
     with pytest.raises(cls):
@@ -187,21 +187,21 @@ def test_other_errors_are_not_retried(client, requests_mock, sleeps, status, bod
 @pytest.mark.parametrize(
     "exc", [requests.ReadTimeout, requests.ConnectTimeout, requests.ConnectionError]
 )
-def test_transport_errors(client, requests_mock, exc) -> None:  # type: ignore[no-untyped-def]
+def test_transport_errors(client, requests_mock, exc) -> None:
     post = requests_mock.post(URL, exc=exc)
     with pytest.raises(BitrixUnavailable):
         client.call("crm.deal.get")
     assert post.call_count == 1
 
 
-def test_redirects_are_not_followed(client, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_redirects_are_not_followed(client, requests_mock) -> None:
     requests_mock.post(URL, status_code=302, headers={"Location": "https://elsewhere.test/rest/x"})
     with pytest.raises(BadRequest, match=r"REDIRECT.*elsewhere\.test"):
         client.call("crm.deal.get")
     assert len(requests_mock.request_history) == 1
 
 
-def test_the_bucket_wait_is_slept(make_client, redis_client, requests_mock, sleeps) -> None:  # type: ignore[no-untyped-def]
+def test_the_bucket_wait_is_slept(make_client, redis_client, requests_mock, sleeps) -> None:
     settings = BitrixSettings(
         oauth_url=OAUTH_URL, client_id="c", client_secret="s", burst=3, burst_margin=1
     )
@@ -213,7 +213,7 @@ def test_the_bucket_wait_is_slept(make_client, redis_client, requests_mock, slee
     assert sleeps == [0.5, 1.0]
 
 
-def test_tokens_never_reach_logs_or_errors(client, requests_mock, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_tokens_never_reach_logs_or_errors(client, requests_mock, caplog) -> None:
     caplog.set_level(logging.DEBUG)
     requests_mock.post(
         URL,
@@ -238,7 +238,7 @@ def test_tokens_never_reach_logs_or_errors(client, requests_mock, caplog) -> Non
     assert "crm.deal.get" in caplog.text
 
 
-def test_client_secret_goes_only_to_the_oauth_host(client, oauth, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_client_secret_goes_only_to_the_oauth_host(client, oauth, requests_mock) -> None:
     requests_mock.post(URL, [{"status_code": 401, "json": expired()}, {"json": {"result": True}}])
     requests_mock.post(f"{CLIENT_ENDPOINT}batch.json", json={"result": {"result": {"a": 1}}})
     requests_mock.get(TOKEN_URL, json=token_json(1))
@@ -257,7 +257,7 @@ def test_client_secret_goes_only_to_the_oauth_host(client, oauth, requests_mock)
     }
 
 
-def test_result_paging_members(client, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_result_paging_members(client, requests_mock) -> None:
     requests_mock.post(
         f"{CLIENT_ENDPOINT}crm.deal.list.json", json={"result": [], "total": "120", "next": 50}
     )
@@ -265,7 +265,7 @@ def test_result_paging_members(client, requests_mock) -> None:  # type: ignore[n
     assert (response.total, response.next) == (120, 50)
 
 
-def test_request_body_is_valid_json(client, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_request_body_is_valid_json(client, requests_mock) -> None:
     requests_mock.post(URL, json={"result": True})
     client.call("crm.deal.get", {"title": "Zahlung über 100 €"})
     assert json.loads(requests_mock.request_history[0].body)["title"] == "Zahlung über 100 €"

@@ -100,7 +100,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("status", "body", "cls", "code"), CASES)
-def test_error_mapping(status, body, cls, code) -> None:  # type: ignore[no-untyped-def]
+def test_error_mapping(status, body, cls, code) -> None:
     error = error_from_response(status, body, method="crm.deal.get")
     assert type(error) is cls
     assert error.code == code
@@ -120,7 +120,7 @@ def test_error_mapping(status, body, cls, code) -> None:  # type: ignore[no-unty
         (302, None),
     ],
 )
-def test_no_error(status, body) -> None:  # type: ignore[no-untyped-def]
+def test_no_error(status, body) -> None:
     assert error_from_response(status, body) is None
 
 

@@ -12,7 +12,7 @@ import pytest
 from bizproc_app.bitrix import http_build_query, parse_bracket_form
 
 
-def roundtrip(params: dict) -> dict:  # type: ignore[type-arg]
+def roundtrip(params: dict) -> dict:
     """Encode, split like a server would, and decode."""
     return parse_bracket_form(parse_qsl(http_build_query(params), keep_blank_values=True))
 
@@ -33,7 +33,7 @@ def roundtrip(params: dict) -> dict:  # type: ignore[type-arg]
         ({}, ""),
     ],
 )
-def test_http_build_query(params, expected) -> None:  # type: ignore[no-untyped-def]
+def test_http_build_query(params, expected) -> None:
     assert http_build_query(params) == expected
 
 
@@ -42,7 +42,7 @@ def test_reference_survives_decoding() -> None:
 
 
 @pytest.mark.parametrize("bad", [{"a[b]": 1}, {"a": {"x]": 1}}])
-def test_bracket_keys_are_refused(bad) -> None:  # type: ignore[no-untyped-def]
+def test_bracket_keys_are_refused(bad) -> None:
     with pytest.raises(ValueError, match="brackets"):
         http_build_query(bad)
 
@@ -89,7 +89,7 @@ def test_handler_payload() -> None:
         ([], {}),
     ],
 )
-def test_parse_bracket_form(items, expected) -> None:  # type: ignore[no-untyped-def]
+def test_parse_bracket_form(items, expected) -> None:
     assert parse_bracket_form(items) == expected
 
 
@@ -110,7 +110,7 @@ def test_parse_bracket_form(items, expected) -> None:  # type: ignore[no-untyped
         [("a[b]", "1"), ("a[b][c]", "2")],
     ],
 )
-def test_malformed_keys_raise_value_error(items) -> None:  # type: ignore[no-untyped-def]
+def test_malformed_keys_raise_value_error(items) -> None:
     with pytest.raises(ValueError):
         parse_bracket_form(items)
 
@@ -124,7 +124,7 @@ def test_malformed_keys_raise_value_error(items) -> None:  # type: ignore[no-unt
         {"unicode": "Zahlung über 100 €", "empty": ""},
     ],
 )
-def test_round_trip(params) -> None:  # type: ignore[no-untyped-def]
+def test_round_trip(params) -> None:
     assert roundtrip(params) == params
 
 

@@ -29,7 +29,7 @@ from tests.unit.bitrix.helpers import (
 )
 
 
-def test_refresh_sends_the_documented_query(oauth: OAuthClient, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_refresh_sends_the_documented_query(oauth: OAuthClient, requests_mock) -> None:
     requests_mock.get(TOKEN_URL, json=token_json(7))
     grant = oauth.refresh(refresh_token=OLD_REFRESH)
     request = requests_mock.request_history[0]
@@ -48,7 +48,7 @@ def test_refresh_sends_the_documented_query(oauth: OAuthClient, requests_mock) -
     assert "access-new-7" not in repr(grant) and "refresh-new-7" not in repr(grant)
 
 
-def test_expiry_falls_back_to_expires(oauth: OAuthClient, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_expiry_falls_back_to_expires(oauth: OAuthClient, requests_mock) -> None:
     body = token_json(1)
     del body["expires_in"]
     requests_mock.get(TOKEN_URL, json=body)
@@ -69,7 +69,7 @@ def test_expiry_falls_back_to_expires(oauth: OAuthClient, requests_mock) -> None
         (200, {"unexpected": True}, OAuthError),
     ],
 )
-def test_refresh_errors(oauth: OAuthClient, requests_mock, status, body, cls) -> None:  # type: ignore[no-untyped-def]
+def test_refresh_errors(oauth: OAuthClient, requests_mock, status, body, cls) -> None:
     if body is None:
         requests_mock.get(TOKEN_URL, status_code=status, text="<html>oops</html>")
     else:
@@ -80,7 +80,7 @@ def test_refresh_errors(oauth: OAuthClient, requests_mock, status, body, cls) ->
     assert CLIENT_SECRET not in str(info.value) and OLD_REFRESH not in str(info.value)
 
 
-def test_echoed_secrets_are_masked(oauth: OAuthClient, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_echoed_secrets_are_masked(oauth: OAuthClient, requests_mock) -> None:
     description = f"refresh token {OLD_REFRESH} is invalid for secret {CLIENT_SECRET}"
     requests_mock.get(
         TOKEN_URL,
@@ -96,7 +96,7 @@ def test_echoed_secrets_are_masked(oauth: OAuthClient, requests_mock) -> None:  
 @pytest.mark.parametrize(
     "exc", [requests.ConnectTimeout, requests.ReadTimeout, requests.ConnectionError]
 )
-def test_transport_errors_hide_the_url(oauth: OAuthClient, requests_mock, exc) -> None:  # type: ignore[no-untyped-def]
+def test_transport_errors_hide_the_url(oauth: OAuthClient, requests_mock, exc) -> None:
     requests_mock.get(TOKEN_URL, exc=exc(f"failed {TOKEN_URL}?client_secret={CLIENT_SECRET}"))
     with pytest.raises(BitrixUnavailable) as info:
         oauth.refresh(refresh_token=OLD_REFRESH)
@@ -126,7 +126,7 @@ APP_INFO = {
 }
 
 
-def test_app_info(oauth: OAuthClient, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_app_info(oauth: OAuthClient, requests_mock) -> None:
     requests_mock.get(f"{OAUTH_URL}/rest/app.info", json=APP_INFO)
     info = oauth.app_info(access_token="tok-1")
     assert query_of(requests_mock.request_history[0].url) == {"auth": ["tok-1"]}
@@ -152,13 +152,13 @@ def test_app_info(oauth: OAuthClient, requests_mock) -> None:  # type: ignore[no
         (200, {"result": "nope"}, BitrixUnavailable),
     ],
 )
-def test_app_info_errors(oauth: OAuthClient, requests_mock, status, body, cls) -> None:  # type: ignore[no-untyped-def]
+def test_app_info_errors(oauth: OAuthClient, requests_mock, status, body, cls) -> None:
     requests_mock.get(f"{OAUTH_URL}/rest/app.info", status_code=status, json=body)
     with pytest.raises(cls):
         oauth.app_info(access_token="tok-1")
 
 
-def test_app_info_not_installed(oauth: OAuthClient, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_app_info_not_installed(oauth: OAuthClient, requests_mock) -> None:
     body = {"result": {"client_id": "x", "install": {"installed": False, "member_id": "m"}}}
     requests_mock.get(f"{OAUTH_URL}/rest/app.info", json=body)
     assert oauth.app_info(access_token="t").installed is False
@@ -215,7 +215,7 @@ def test_settings_hide_the_secret_and_validate_the_host() -> None:
         ("https://127.0.0.1:8900/rest/", "127.0.0.1:8900", True, "https://127.0.0.1:8900/rest/"),
     ],
 )
-def test_client_endpoint_accepted(endpoint, domain, allow_http, expected) -> None:  # type: ignore[no-untyped-def]
+def test_client_endpoint_accepted(endpoint, domain, allow_http, expected) -> None:
     assert validate_client_endpoint(endpoint, domain, allow_http) == expected
 
 
@@ -241,12 +241,12 @@ def test_client_endpoint_accepted(endpoint, domain, allow_http, expected) -> Non
         ("javascript:alert(1)//portal.bitrix24.com/rest/", "portal.bitrix24.com", True),
     ],
 )
-def test_client_endpoint_rejected(endpoint, domain, allow_http) -> None:  # type: ignore[no-untyped-def]
+def test_client_endpoint_rejected(endpoint, domain, allow_http) -> None:
     with pytest.raises(ValueError):
         validate_client_endpoint(endpoint, domain, allow_http)
 
 
-def test_urllib3_debug_lines_are_masked(oauth: OAuthClient, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_urllib3_debug_lines_are_masked(oauth: OAuthClient, caplog) -> None:
     caplog.set_level(logging.DEBUG)
     path = (
         "/oauth/token/?grant_type=refresh_token"
@@ -267,7 +267,7 @@ def test_urllib3_debug_lines_are_masked(oauth: OAuthClient, caplog) -> None:  # 
     assert CLIENT_SECRET not in caplog.text and OLD_REFRESH not in caplog.text
 
 
-def test_real_urllib3_log_lines_are_masked(caplog) -> None:  # type: ignore[no-untyped-def]
+def test_real_urllib3_log_lines_are_masked(caplog) -> None:
     from tests.support import EventReceiver
 
     receiver = EventReceiver()
@@ -290,6 +290,6 @@ def test_real_urllib3_log_lines_are_masked(caplog) -> None:  # type: ignore[no-u
 @pytest.mark.parametrize(
     "change", [{"rate": 0}, {"burst": 0}, {"max_retries": -1}, {"read_timeout": 0}]
 )
-def test_settings_reject_bad_numbers(change) -> None:  # type: ignore[no-untyped-def]
+def test_settings_reject_bad_numbers(change) -> None:
     with pytest.raises(ValueError):
         BitrixSettings(oauth_url=OAUTH_URL, client_id="c", client_secret="s", **change)

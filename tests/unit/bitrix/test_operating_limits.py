@@ -38,7 +38,7 @@ def _sent(requests_mock: Any) -> list[list[str]]:
 
 def test_a_blocked_batch_member_waits_for_the_reset_seen_on_its_last_success(
     client, requests_mock, limits
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     blocked = {"error": "OPERATION_TIME_LIMIT", "error_description": "Method is blocked"}
     requests_mock.post(
         BATCH_URL,
@@ -67,7 +67,7 @@ def test_a_blocked_batch_member_waits_for_the_reset_seen_on_its_last_success(
 
 def test_a_blocked_method_is_sent_again_once_its_reset_time_passed(
     make_client, requests_mock, redis_client
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     clock = [NOW]
     limits = OperatingLimits(redis_client, clock=lambda: clock[0])
     client = make_client(limits=limits, clock=lambda: clock[0])
@@ -90,7 +90,7 @@ def test_a_blocked_method_is_sent_again_once_its_reset_time_passed(
 
 def test_overload_limit_is_not_retried_and_is_kept_for_the_admins_until_a_success(
     client, requests_mock, limits, sleeps
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     url = f"{CLIENT_ENDPOINT}crm.deal.get.json"
     overload = {"error": "OVERLOAD_LIMIT", "error_description": "REST API is blocked"}
     post = requests_mock.post(

@@ -65,7 +65,7 @@ def test_urllib3_filter_is_installed_once() -> None:
     assert sum(type(f).__name__ == "QuerySecretFilter" for f in logger.filters) == 1
 
 
-def test_each_call_uses_the_stored_tokens(client, store, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_each_call_uses_the_stored_tokens(client, store, requests_mock) -> None:
     url = f"{CLIENT_ENDPOINT}user.current.json"
     requests_mock.post(url, json={"result": {}})
     client.call("user.current")
@@ -74,10 +74,10 @@ def test_each_call_uses_the_stored_tokens(client, store, requests_mock) -> None:
     assert [r.json()["auth"] for r in requests_mock.request_history][-1] == "refreshed-elsewhere"
 
 
-def test_expiry_after_refresh_elsewhere_skips_oauth(client, store, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_expiry_after_refresh_elsewhere_skips_oauth(client, store, requests_mock) -> None:
     url = f"{CLIENT_ENDPOINT}user.current.json"
 
-    def answer(request, context):  # type: ignore[no-untyped-def]
+    def answer(request, context):
         if request.json()["auth"] != "fresh":
             # another worker refreshes while our request is in flight
             store.save(MEMBER_ID, PortalTokens("fresh", "fresh-r", 0.0))

@@ -10,7 +10,7 @@ import pytest
 
 from bizproc_app.bitrix import AppInfo, resolves_publicly, validate_client_endpoint
 from bizproc_app.config import Config
-from bizproc_app.installation import Lifecycle, LifecycleRejected, PortalAuth
+from bizproc_app.portals.installation import Lifecycle, LifecycleRejected, PortalAuth
 
 
 @pytest.mark.parametrize(
@@ -74,10 +74,10 @@ def test_an_install_whose_domain_resolves_internally_is_refused_before_anything_
     box = None  # never reached: nothing is decrypted or stored
     lifecycle = Lifecycle(
         cfg,
-        Session(),  # type: ignore[arg-type]
-        box,  # type: ignore[arg-type]
-        _OAuth(),  # type: ignore[arg-type]
-        make_client=lambda _: None,  # type: ignore[arg-type,return-value]
+        Session(),
+        box,
+        _OAuth(),
+        make_client=lambda _: None,
         presenter_is_admin=lambda *_: True,  # the domain is refused before this is asked
         public_host=lambda host: False,
     )

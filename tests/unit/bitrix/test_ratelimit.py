@@ -92,7 +92,7 @@ def test_redis_clock_is_used_by_default(redis_client: redis.Redis) -> None:
 
 
 @pytest.mark.parametrize(("rate", "burst"), [(0, 50), (-1, 50), (2, 0)])
-def test_bad_limits(redis_client: redis.Redis, rate, burst) -> None:  # type: ignore[no-untyped-def]
+def test_bad_limits(redis_client: redis.Redis, rate, burst) -> None:
     bucket = LeakyBucket(redis_client)
     with pytest.raises(ValueError):
         bucket.reserve(MEMBER_ID, rate=rate, burst=burst)

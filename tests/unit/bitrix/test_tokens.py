@@ -30,7 +30,7 @@ from tests.unit.bitrix.helpers import (
 )
 
 
-def test_refresh_rotates_and_persists(refresher, store, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_refresh_rotates_and_persists(refresher, store, requests_mock) -> None:
     requests_mock.get(TOKEN_URL, json=token_json(1))
     tokens = refresher.refresh(MEMBER_ID, stale_access_token=OLD_ACCESS)
     assert (tokens.access_token, tokens.refresh_token) == ("access-new-1", "refresh-new-1")
@@ -39,7 +39,7 @@ def test_refresh_rotates_and_persists(refresher, store, requests_mock) -> None: 
     assert "access-new-1" not in repr(tokens)
 
 
-def test_already_refreshed_elsewhere_skips_oauth(refresher, store, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_already_refreshed_elsewhere_skips_oauth(refresher, store, requests_mock) -> None:
     newer = PortalTokens("access-newer", "refresh-newer", 5.0)
     store.save(MEMBER_ID, newer)
     token = requests_mock.get(TOKEN_URL, json=token_json(1))
@@ -49,7 +49,7 @@ def test_already_refreshed_elsewhere_skips_oauth(refresher, store, requests_mock
 
 def test_invalid_grant_surfaces_and_releases_the_lock(
     refresher, store, requests_mock, redis_client
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     requests_mock.get(TOKEN_URL, status_code=400, json={"error": "invalid_grant"})
     with pytest.raises(InvalidGrant):
         refresher.refresh(MEMBER_ID, stale_access_token=OLD_ACCESS)
@@ -57,7 +57,7 @@ def test_invalid_grant_surfaces_and_releases_the_lock(
     assert redis_client.keys("bitrix:refresh:*") == []
 
 
-def test_lock_wait_is_bounded(oauth, store, redis_client, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_lock_wait_is_bounded(oauth, store, redis_client, requests_mock) -> None:
     token = requests_mock.get(TOKEN_URL, json=token_json(1))
     refresher = TokenRefresher(oauth, store, redis_client, lock_timeout=10, wait_timeout=0.2)
     held = redis_client.lock(f"bitrix:refresh:{MEMBER_ID}", timeout=10)
@@ -72,7 +72,7 @@ def test_lock_wait_is_bounded(oauth, store, redis_client, requests_mock) -> None
     assert token.call_count == 0
 
 
-def test_concurrent_expiry_in_threads_refreshes_once(make_client, store, requests_mock) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_expiry_in_threads_refreshes_once(make_client, store, requests_mock) -> None:
     portal = FakePortal(requests_mock, delay=0.2)
     barrier = threading.Barrier(8)
     results: list[object] = []

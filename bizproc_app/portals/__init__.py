@@ -1,0 +1,1 @@
+"""Portals: install, update, uninstall, registration and token upkeep."""

@@ -1,0 +1,1 @@
+"""Storage: secrets encrypted at rest and the database migrations."""

@@ -1,0 +1,1 @@
+"""Terminals: Linkly PIN pads, their secrets and their users."""

@@ -1,0 +1,1 @@
+"""Wiring: the outside-API clients and the domain services, built from the configuration."""

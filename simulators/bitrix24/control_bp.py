@@ -10,9 +10,9 @@ from .control import body, route
 from .crm import DEAL, INVOICE
 from .engine import Step
 from .http_rest import json_response
-from .m_crm import fields_from_legacy
-from .m_items import recalc
-from .m_payments import make_row, pay_view
+from .rest_crm_deal import fields_from_legacy
+from .rest_crm_item import recalc
+from .rest_crm_payment import make_row, pay_view
 from .util import ApiError, to_int
 
 if TYPE_CHECKING:

@@ -8,7 +8,18 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from . import batch, m_bizproc, m_core, m_crm, m_items, m_misc, m_notify, m_payments  # noqa: F401
+# batch and rest_* are imported for their side effect: they register their REST methods in
+# registry.METHODS.
+from . import (  # noqa: F401
+    batch,
+    rest_app_user,
+    rest_bizproc,
+    rest_crm_deal,
+    rest_crm_item,
+    rest_crm_payment,
+    rest_notify_timeline,
+    rest_placement_event,
+)
 from .config import SimConfig
 from .control import make_control
 from .control_bp import make_control_bp

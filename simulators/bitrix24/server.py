@@ -8,14 +8,40 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from . import batch, m_bizproc, m_core, m_crm, m_items, m_misc, m_notify, m_payments  # noqa: F401
+# batch and rest_* are imported for their side effect: they register their REST methods in
+# registry.METHODS. control_* and pages hold the module-level blueprints registered below.
+from . import (  # noqa: F401
+    batch,
+    control_app,
+    control_bizproc,
+    control_crm,
+    control_logs,
+    control_portal,
+    control_switches,
+    pages,
+    rest_app_user,
+    rest_bizproc,
+    rest_crm_deal,
+    rest_crm_item,
+    rest_crm_payment,
+    rest_notify_timeline,
+    rest_placement_event,
+)
 from .config import SimConfig
-from .control import make_control
-from .control_bp import make_control_bp
+from .current_portal import attach_portal
 from .http_rest import make_blueprint
 from .oauth import make_authorize_blueprint, make_oauth_blueprint
-from .pages import make_pages
 from .portal import Portal
+
+# In this order in GET /_sim/'s route list.
+CONTROL_BLUEPRINTS = (
+    control_app.bp,
+    control_switches.bp,
+    control_logs.bp,
+    control_crm.bp,
+    control_bizproc.bp,
+    control_portal.bp,
+)
 
 OAUTH_PREFIX = "/oauth-server"
 
@@ -42,12 +68,13 @@ class Bitrix24Simulator:
     def build_app(self) -> Flask:
         """The portal's WSGI app (REST, OAuth prefix, control API, pages)."""
         app = Flask("bitrix24_simulator")
+        attach_portal(app, self.portal)
         app.register_blueprint(make_blueprint(self.portal))
         app.register_blueprint(make_oauth_blueprint(self.portal, "oauth"), url_prefix=OAUTH_PREFIX)
         app.register_blueprint(make_authorize_blueprint(self.portal))
-        app.register_blueprint(make_control(self.portal))
-        app.register_blueprint(make_control_bp(self.portal))
-        app.register_blueprint(make_pages(self.portal))
+        for bp in CONTROL_BLUEPRINTS:
+            app.register_blueprint(bp)
+        app.register_blueprint(pages.bp)
         return app
 
     def _serve(self, app: Flask, host: str, port: int) -> BaseWSGIServer:

@@ -1,4 +1,4 @@
-"""crm.item.* for deals (2) and smart invoices (31)."""
+"""REST methods crm.item.* for deals (2) and smart invoices (31)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 from .auth import Caller
 from .crm import DEAL, INVOICE
 from .filters import apply_filter, apply_order, apply_select, split_key
-from .m_crm import field_desc, ftype
 from .registry import method
+from .rest_crm_deal import field_desc, ftype
 from .util import ApiError, Paged, page, to_int
 from .values import upper_snake
 

@@ -1,4 +1,4 @@
-"""im.notify* and crm.timeline.comment.*."""
+"""REST methods im.notify* and crm.timeline.comment.*."""
 
 from __future__ import annotations
 

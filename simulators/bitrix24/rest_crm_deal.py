@@ -1,4 +1,4 @@
-"""Legacy crm.deal.*, crm.status.list, crm.category.list, crm.dealcategory.stage.list."""
+"""REST methods crm.deal.* (legacy), crm.status.list, crm.category.list, stage lists."""
 
 from __future__ import annotations
 

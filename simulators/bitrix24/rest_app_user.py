@@ -1,4 +1,4 @@
-"""Core methods: app.info, scope, profile, user.current, user.get, user.admin, user.access."""
+"""REST methods app.info, scope, profile, user.current, user.get, user.admin, user.access."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""crm.item.productrow.* and crm.item.payment.* (D7-style numeric errors)."""
+"""REST methods crm.item.productrow.* and crm.item.payment.* (D7-style numeric errors)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 from .auth import Caller
 from .crm import DEAL, INVOICE
 from .filters import apply_filter, apply_order
-from .m_items import recalc
 from .registry import method
+from .rest_crm_item import recalc
 from .util import ApiError, iso, to_int
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""placement.* and event.* (app-context methods)."""
+"""REST methods placement.* and event.* (app-context methods)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .auth import Caller
-from .m_bizproc import check_handler
 from .registry import WRONG_AUTH, method
+from .rest_bizproc import check_handler
 from .util import ApiError, to_int, upper_keys
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""bizproc.robot.* / bizproc.activity.*, bizproc.event.send, activity.log, workflow.*."""
+"""REST methods bizproc.robot.*, bizproc.activity.*, bizproc.event.send, workflow.*."""
 
 from __future__ import annotations
 

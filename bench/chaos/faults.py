@@ -69,7 +69,8 @@ class Injector:
         names = [c[0] for c in self.catalogue]
         weights = [c[1] for c in self.catalogue]
         actions = {c[0]: c[2] for c in self.catalogue}
-        down_at = self.rng.uniform(0.3, 0.5)  # the minute-long outage, a third of the way in
+        # The minute-long outage, a third of the way in.
+        down_at: float | None = self.rng.uniform(0.3, 0.5)
         while not self._stop.wait(self.rng.uniform(*self.every)):
             name = self.rng.choices(names, weights)[0]
             if down_at is not None and self._elapsed_share() >= down_at and self.down_seconds:

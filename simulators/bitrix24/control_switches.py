@@ -45,7 +45,7 @@ def faults_reset() -> Response:
     """Clear faults."""
     portal = current_portal()
     with portal.lock:
-        portal.faults.__init__()  # type: ignore[misc]
+        portal.faults.__init__()
     return json_response(portal.faults.to_dict())
 
 

@@ -136,7 +136,7 @@ def _add(portal: Portal, params: dict[str, Any], robot: bool) -> bool:
     data = upper_keys(params)
     if not data:
         raise fail("Empty data!")
-    rec = {
+    rec: dict[str, Any] = {
         "IS_ROBOT": "Y" if robot else "N",
         "AUTH_USER_ID": 0,
         "USE_SUBSCRIPTION": "",

@@ -124,7 +124,8 @@ class LinklySimulator:
         """http://host:port of the running simulator (auth, REST and /_sim/)."""
         if self._server is None:
             raise RuntimeError("simulator not started")
-        return f"http://{self._server.server_address[0]}:{self.port}"
+        host = self._server.server_address[0]
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{self.port}"
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Start serving in a background thread; return base_url."""

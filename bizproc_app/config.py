@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,30 @@ class ConfigError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Timings:
+    """The app's own clocks (seconds), in one place; not read from the environment.
+
+    The Linkly and Bitrix24 clients keep the limits of their protocols, and the queue table
+    (`payments/queues.py`) its retries and job timeouts.
+    """
+
+    # A frame session lasts a shift at the till; reopening the tab issues a new one.
+    frame_token: int = 4 * 3600
+    # An admin whose right is taken away keeps it at most this long.
+    admin_recheck: int = 300
+    # A report batch's claim on its payments, longer than any batch request with its retries.
+    report_lease: int = 200
+    # The drain jobs' Redis lock: held while one runs, renewed as it goes.
+    drain_lock: int = 90
+    # How long one run of the robot-calls job goes on before it queues the next run.
+    calls_run: int = 60
+    # The sweep leaves work this recent to the jobs that are about to do it.
+    sweep_stale: int = 15
+    # How often the scheduler looks for portals whose refresh tokens idle.
+    token_upkeep: int = 3600
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything the app reads from its environment."""
 
@@ -66,6 +90,7 @@ class Config:
     PAYMENT_UNKNOWN_HORIZON_SECONDS: float = 86400.0
     TERMINAL_BUSY_WAIT_SECONDS: float = 300.0
     REFUND_STAGE: str = ""
+    timings: Timings = field(default_factory=Timings)
 
     @property
     def is_production(self) -> bool:
@@ -100,7 +125,7 @@ class Config:
             uuid.UUID(self.LINKLY_POS_VENDOR_ID)
         except ValueError as exc:
             raise ConfigError("LINKLY_POS_VENDOR_ID must be a UUID") from exc
-        for f in fields(self):
+        for f in _settings(self):
             if f.type == "float" and getattr(self, f.name) <= 0:
                 raise ConfigError(f"{f.name} must be positive")
         return self
@@ -108,7 +133,7 @@ class Config:
     def to_env(self) -> dict[str, str]:
         """The environment variables that reproduce this configuration (for child processes)."""
         env = {}
-        for f in fields(self):
+        for f in _settings(self):
             value = getattr(self, f.name)
             if isinstance(value, tuple):
                 value = ",".join(value)
@@ -124,7 +149,7 @@ class Config:
         app_env = env.get("APP_ENV", "development")
         strict = app_env == "production"
         values: dict[str, Any] = {"APP_ENV": app_env}
-        for f in fields(cls):
+        for f in _settings(cls):
             if f.name == "APP_ENV" or f.name not in env:
                 continue
             values[f.name] = _parse(f.name, str(f.type), env[f.name].strip())
@@ -133,6 +158,11 @@ class Config:
                 if not env.get(name, "").strip():
                     raise ConfigError(f"{name} is required when APP_ENV=production")
         return cls(**values).validated()
+
+
+def _settings(config: Config | type[Config]) -> list[Field[Any]]:
+    """The fields read from the environment (upper case; `timings` is not one)."""
+    return [f for f in fields(config) if f.name.isupper()]
 
 
 def _parse(name: str, type_: str, raw: str) -> Any:

@@ -10,7 +10,14 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
+from bizproc_app.config import Config
 from bizproc_app.storage.secret_box import SecretBox
+
+
+def app_config(app: Flask | None = None) -> Config:
+    """The app's typed configuration, set once by create_app (the current app's by default)."""
+    cfg: Config = (app or current_app).config["APP_CONFIG"]
+    return cfg
 
 
 @dataclass
@@ -24,7 +31,7 @@ class Database:
 
     def init_app(self, app: Flask) -> None:
         """Create the engine from the app's config and remove the session after each request."""
-        engine = make_engine(app.config["APP_CONFIG"].DATABASE_URL)
+        engine = make_engine(app_config(app).DATABASE_URL)
         state = _DatabaseState(engine, scoped_session(sessionmaker(engine, expire_on_commit=False)))
         app.extensions["database"] = state
         app.teardown_appcontext(lambda _exc: state.session.remove())
@@ -64,7 +71,7 @@ class RedisConnection:
     def init_app(self, app: Flask) -> None:
         """Create the client from REDIS_URL."""
         app.extensions["redis"] = redis.Redis.from_url(
-            app.config["APP_CONFIG"].REDIS_URL, socket_timeout=5, socket_connect_timeout=2
+            app_config(app).REDIS_URL, socket_timeout=5, socket_connect_timeout=2
         )
 
     @property
@@ -79,7 +86,7 @@ class Secrets:
 
     def init_app(self, app: Flask) -> None:
         """Build the SecretBox from the configured keys."""
-        app.extensions["secret_box"] = SecretBox(app.config["APP_CONFIG"].ENCRYPTION_KEY)
+        app.extensions["secret_box"] = SecretBox(app_config(app).ENCRYPTION_KEY)
 
     @property
     def box(self) -> SecretBox:

@@ -13,7 +13,7 @@ from redis.lock import Lock
 from sqlalchemy.orm import Session
 
 from bizproc_app.bitrix import BitrixError
-from bizproc_app.extensions import db, redis_conn
+from bizproc_app.extensions import app_config, db, redis_conn
 from bizproc_app.models import HandlerCall, Payment, Portal
 from bizproc_app.payments import robot_calls
 from bizproc_app.payments.crm_context import StageCache, read_contexts
@@ -23,7 +23,6 @@ from bizproc_app.wiring.services import bitrix_client_for, lifecycle, payments, 
 
 # A portal's drain holds its lock this long without renewing it (it renews after each batch),
 # so a killed worker blocks the portal's drain for at most this long.
-DRAIN_LOCK_SECONDS = 90
 # Calls read in one batch request (50 commands at most): 4 commands each while the invoice
 # stages are not cached, then 2 each and one shared invoice list.
 CALLS_PER_BATCH = (12, 24)
@@ -51,11 +50,12 @@ def _exclusive(name: str, drain: Callable[[Callable[[], None]], bool]) -> str:
     left (its time ran out): then a fresh job is queued so other jobs get their turn.
     """
     conn = redis_conn.client
+    lock_seconds = app_config().timings.drain_lock
     again = f"{name}:again"
     while True:
-        lock = conn.lock(f"{name}:lock", timeout=DRAIN_LOCK_SECONDS)
+        lock = conn.lock(f"{name}:lock", timeout=lock_seconds)
         if not lock.acquire(blocking=False):
-            conn.set(again, 1, ex=DRAIN_LOCK_SECONDS)
+            conn.set(again, 1, ex=lock_seconds)
             if not lock.acquire(blocking=False):
                 return "busy"  # the holder sees the mark when it finishes
         try:
@@ -85,10 +85,10 @@ def process_calls(portal_id: int) -> str:
             portal = _portal(session, portal_id)
             if portal is None:
                 return True
-            cfg = current_app.config["APP_CONFIG"]
+            cfg = app_config()
             client = bitrix_client_for(portal)
             runner = payments().pipeline()
-            stop_at = time.monotonic() + 60
+            stop_at = time.monotonic() + cfg.timings.calls_run
             stages = StageCache(redis_conn.client, portal_id)
             while batch := robot_calls.pending(
                 session, portal_id, CALLS_PER_BATCH[bool(stages.known())]
@@ -148,7 +148,7 @@ def report_portal(portal_id: int) -> str:
 
     def drain(renew: Callable[[], None]) -> bool:
         with _session() as session:
-            cfg = current_app.config["APP_CONFIG"]
+            cfg = app_config()
             done = ReportDrain(cfg, session, bitrix_client_for).run(portal_id, renew)
         if done["more"]:
             enqueue_reports(redis_conn.client, portal_id)
@@ -174,14 +174,11 @@ def confirm_uninstall(member_id: str) -> str:
         return "uninstalled"
 
 
-UPKEEP_SECONDS = 3600  # how often the scheduler looks for portals whose tokens idle
-
-
 def sweep_once() -> dict[str, int]:
     """One pass of the sweep (the scheduler process runs it in a loop), and the hourly upkeep
     of the portals' tokens."""
     with _session():
         done = dict(payments().sweep())
-        if redis_conn.client.set("upkeep:tokens", 1, nx=True, ex=UPKEEP_SECONDS):
+        if redis_conn.client.set("upkeep:tokens", 1, nx=True, ex=app_config().timings.token_upkeep):
             done["tokens_refreshed"] = refresh_idle_tokens()
         return done

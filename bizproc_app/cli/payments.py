@@ -11,10 +11,9 @@ import time
 from decimal import Decimal, InvalidOperation
 
 import click
-from flask import current_app
 
 from bizproc_app.cli.terminals import cli_errors, portal_option, pos_cli
-from bizproc_app.extensions import db
+from bizproc_app.extensions import app_config, db
 from bizproc_app.models import MAX_ID, Payment, PaymentState, Portal, Terminal, find_payment
 from bizproc_app.payments.crm_context import read_context
 from bizproc_app.payments.outcome_text import money
@@ -149,7 +148,7 @@ def _follow(payment: Payment, no_wait: bool) -> None:
     if no_wait:
         click.echo(payment.id)
         return
-    cfg = current_app.config["APP_CONFIG"]
+    cfg = app_config()
     give_up = time.monotonic() + cfg.PAYMENT_DEADLINE_SECONDS + 30
     shown = 0
     while time.monotonic() < give_up:

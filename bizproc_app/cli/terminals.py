@@ -12,10 +12,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
-from bizproc_app.extensions import db, redis_conn, secrets
+from bizproc_app.extensions import app_config, db, redis_conn, secrets
 from bizproc_app.linkly import LinklyClient
 from bizproc_app.models import MAX_ID, Terminal
 from bizproc_app.portals.access import find_portal
@@ -69,7 +68,7 @@ def cli_errors(*errors: type[Exception]) -> Iterator[None]:
 
 def linkly() -> LinklyClient:
     """The app's Linkly client (bearer tokens cached encrypted in Redis)."""
-    cfg = current_app.config["APP_CONFIG"]
+    cfg = app_config()
     return linkly_client(cfg, redis_client=redis_conn.client, box=secrets.box)
 
 

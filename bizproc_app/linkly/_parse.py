@@ -79,3 +79,12 @@ def ci_get(mapping: Any, name: str) -> Any:
         return None
     wanted = name.lower()
     return next((v for k, v in mapping.items() if str(k).lower() == wanted), None)
+
+
+def reply_head(d: dict[str, Any]) -> dict[str, Any]:
+    """The fields every Linkly response object opens with: success, responseCode, responseText."""
+    return {
+        "success": flag(d.get("success")),
+        "response_code": text(d.get("responsecode")),
+        "response_text": text(d.get("responsetext")),
+    }

@@ -12,6 +12,7 @@ from bizproc_app.linkly._parse import (
     flag,
     opt_int,
     opt_text,
+    reply_head,
     str_map,
     text,
     text_lines,
@@ -94,16 +95,12 @@ class TransactionResult:
         """Parse a transaction Response object in either casing."""
         d = as_dict(data, "transaction response")
         pad = str_map(d.get("purchaseanalysisdata"), upper=True)
-        success, code, msg = (
-            flag(d.get("success")),
-            text(d.get("responsecode")),
-            text(d.get("responsetext")),
-        )
+        head = reply_head(d)
         return cls(
-            success=success,
-            response_code=code,
-            response_text=msg,
-            outcome=classify(success, code, msg, cancel_codes),
+            **head,
+            outcome=classify(
+                head["success"], head["response_code"], head["response_text"], cancel_codes
+            ),
             txn_type=text(d.get("txntype")),
             txn_ref=text(d.get("txnref")),
             amount_cents=opt_int(d.get("amtpurchase")),
@@ -149,9 +146,7 @@ class StatusResult:
         """Parse a status Response object in either casing."""
         d = as_dict(data, "status response")
         return cls(
-            success=flag(d.get("success")),
-            response_code=text(d.get("responsecode")),
-            response_text=text(d.get("responsetext")),
+            **reply_head(d),
             logged_on=flag(d.get("loggedon")),
             catid=opt_text(d.get("catid")),
             caid=opt_text(d.get("caid")),
@@ -183,9 +178,7 @@ class LogonResult:
         """Parse a logon Response object in either casing."""
         d = as_dict(data, "logon response")
         return cls(
-            success=flag(d.get("success")),
-            response_code=text(d.get("responsecode")),
-            response_text=text(d.get("responsetext")),
+            **reply_head(d),
             pinpad_version=opt_text(d.get("pinpadversion")),
             date=opt_text(d.get("date")),
             catid=opt_text(d.get("catid")),
@@ -210,9 +203,7 @@ class ReceiptReprint:
         """Parse a reprintreceipt Response object in either casing."""
         d = as_dict(data, "reprint response")
         return cls(
-            success=flag(d.get("success")),
-            response_code=text(d.get("responsecode")),
-            response_text=text(d.get("responsetext")),
+            **reply_head(d),
             lines=text_lines(d.get("receipttext"), keep_left=True),
             raw=dict(data),
         )

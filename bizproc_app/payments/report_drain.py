@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 # request can last in the client (5 tries of 5 s connect + 30 s read, 15 s of back-off between
 # them: 190 s), so it only expires once its drain is gone (a killed worker delays these
 # reports by at most this much; the portal's Redis lock alone could expire under a slow batch).
-LEASE_SECONDS = 200
 # How many due reports a group is chosen from (oldest first, reports not begun before the rest).
 DUE_WINDOW = 4 * BATCH_LIMIT
 
@@ -206,7 +205,7 @@ class ReportDrain:
                 )
                 # updated_at kept: it is the version `_save` compares to see news.
                 .values(
-                    report_next_at=now + timedelta(seconds=LEASE_SECONDS),
+                    report_next_at=now + timedelta(seconds=self.cfg.timings.report_lease),
                     updated_at=Payment.updated_at,
                 )
                 .execution_options(synchronize_session=False)

@@ -19,7 +19,6 @@ from bizproc_app.portals.installation import purge_idle_secrets
 
 BATCH = 500
 # Work this old was missed (its own job normally starts it within a second): start it again.
-STALE_SECONDS = 15
 OPEN_STATES = (PaymentState.SENDING, PaymentState.IN_PROGRESS, PaymentState.UNKNOWN)
 
 
@@ -79,7 +78,7 @@ class Sweep:
         # A free PIN pad (or one held by a payment that has ended) with a payment waiting for a
         # while: the kick that should have started it was lost.
         held = aliased(Payment)
-        stale = now - timedelta(seconds=STALE_SECONDS)
+        stale = now - timedelta(seconds=self.cfg.timings.sweep_stale)
         for terminal_id in self.session.scalars(
             select(Payment.terminal_id)
             .join(Terminal, Terminal.id == Payment.terminal_id)
@@ -162,7 +161,7 @@ class Sweep:
 
     def _reports(self, now: datetime, done: Counter[str]) -> None:
         """Portals with a report due again (back-off over) or missed (pending for a while)."""
-        stale = now - timedelta(seconds=STALE_SECONDS)
+        stale = now - timedelta(seconds=self.cfg.timings.sweep_stale)
         for portal_id in self.session.scalars(
             select(Payment.portal_id)
             .where(
@@ -178,7 +177,7 @@ class Sweep:
             done["reports"] += 1
 
     def _calls(self, now: datetime, done: Counter[str]) -> None:
-        stale = now - timedelta(seconds=2 * STALE_SECONDS)
+        stale = now - timedelta(seconds=2 * self.cfg.timings.sweep_stale)
         for portal_id in self.session.scalars(
             select(HandlerCall.portal_id)
             .where(HandlerCall.state.in_(("received", "invalid")), HandlerCall.created_at <= stale)

@@ -7,11 +7,11 @@ import logging
 import secrets as token_secrets
 from dataclasses import replace
 
-from flask import Blueprint, current_app, make_response, render_template, request
+from flask import Blueprint, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 
 from bizproc_app.bitrix import BitrixClient, BitrixError, PortalTokens, TokenStore
-from bizproc_app.extensions import db, redis_conn, secrets
+from bizproc_app.extensions import app_config, db, redis_conn, secrets
 from bizproc_app.models import Portal, has_refund_grant
 from bizproc_app.payments import screen_crm
 from bizproc_app.payments.crm_context import DocumentDenied
@@ -31,7 +31,7 @@ INVOICE_PLACEMENTS = ("CRM_SMART_INVOICE_DETAIL_TAB", "CRM_SMART_INVOICE_DETAIL_
 def _who(portal: Portal, store: TokenStore) -> tuple[FrameUser, BitrixClient]:
     """Ask the portal (its stored endpoint, the user's own token) who this is."""
     client = user_client(
-        current_app.config["APP_CONFIG"],
+        app_config(),
         member_id=portal.member_id,
         client_endpoint=portal.client_endpoint,
         store=store,

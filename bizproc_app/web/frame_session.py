@@ -20,14 +20,12 @@ from bizproc_app.bitrix import (
     OverloadLimit,
     PortalTokens,
 )
-from bizproc_app.extensions import db, redis_conn, secrets
+from bizproc_app.extensions import app_config, db, redis_conn, secrets
 from bizproc_app.models import Payment, Portal, find_payment, has_refund_grant
 from bizproc_app.web.frame_tokens import FrameTokens, SessionEnded
 from bizproc_app.web.http import error
 from bizproc_app.wiring.acting_user import is_admin, user_client
 
-TOKEN_SECONDS = 4 * 3600  # a shift at the till; reopening the tab issues a new one
-ADMIN_RECHECK_SECONDS = 300  # an admin whose right is taken away keeps it at most this long
 SESSION_ENDED = "Your session has expired: reopen the tab."
 ADMINS_ONLY = "Only portal administrators may do this."
 
@@ -71,7 +69,7 @@ def issue(user: FrameUser) -> str:
 def read(token: str) -> FrameUser | None:
     """The user of a valid, unexpired token; None otherwise."""
     try:
-        loaded = _serializer().loads(token, max_age=TOKEN_SECONDS)
+        loaded = _serializer().loads(token, max_age=app_config().timings.frame_token)
         portal_id, user_id, name, admin, session, kind, entity_id = loaded
         entity = Entity(str(kind), int(entity_id)) if kind in ("deal", "invoice") else None
         return FrameUser(int(portal_id), int(user_id), str(name), bool(admin), str(session), entity)
@@ -88,15 +86,15 @@ def _admin_key(session: str) -> str:
 
 
 def _admin_confirmed(session: str) -> None:
-    """Bitrix24 just said yes: trust it for ADMIN_RECHECK_SECONDS."""
-    redis_conn.client.set(_admin_key(session), 1, ex=ADMIN_RECHECK_SECONDS)
+    """Bitrix24 just said yes: trust it for a while (`Timings.admin_recheck`)."""
+    redis_conn.client.set(_admin_key(session), 1, ex=app_config().timings.admin_recheck)
 
 
 def open_session(user: FrameUser, tokens: PortalTokens) -> tuple[FrameUser, str]:
     """Keep the user's tokens for the frame's life; return the user with its session and token."""
     user = replace(user, session=token_secrets.token_urlsafe(24))
     session = user.session
-    _tokens(session).keep(tokens, TOKEN_SECONDS)
+    _tokens(session).keep(tokens, app_config().timings.frame_token)
     if user.admin:  # user.admin was just asked
         _admin_confirmed(session)
     return user, issue(user)
@@ -106,7 +104,7 @@ def as_user() -> BitrixClient:
     """A REST client acting as the frame's user: Bitrix24's own permissions decide."""
     portal: Portal = g.portal
     return user_client(
-        current_app.config["APP_CONFIG"],
+        app_config(),
         member_id=portal.member_id,
         client_endpoint=portal.client_endpoint,
         store=_tokens(g.user.session),
@@ -116,7 +114,7 @@ def as_user() -> BitrixClient:
 
 
 def admin_now() -> bool:
-    """Whether the frame's user is an admin, asked again once ADMIN_RECHECK_SECONDS have passed."""
+    """Whether the frame's user is an admin, asked again once `Timings.admin_recheck` passed."""
     user: FrameUser = g.user
     if not user.admin:
         return False

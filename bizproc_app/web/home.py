@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
+
+from bizproc_app.extensions import app_config
 
 bp = Blueprint("home", __name__)
 
@@ -19,5 +21,5 @@ def app_page() -> ResponseReturnValue:
 @bp.get("/")
 def index() -> ResponseReturnValue:
     """Show the app's name, its health link and the configured Linkly hosts."""
-    cfg = current_app.config["APP_CONFIG"]
+    cfg = app_config()
     return render_template("home.html", cfg=cfg)

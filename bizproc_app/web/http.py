@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, jsonify, request
 from marshmallow import Schema, ValidationError
 
 from bizproc_app.bitrix import parse_bracket_form
+from bizproc_app.extensions import app_config
 
 MAX_FORM_BYTES = 256 * 1024
 
@@ -84,7 +85,7 @@ def error(status: int, message: str, fields: dict[str, Any] | None = None) -> tu
 
 def frame_ancestors(domain: str) -> str:
     """The CSP that lets only the portal frame a page."""
-    schemes = ["https"] + (["http"] if current_app.config["APP_CONFIG"].BITRIX_ALLOW_HTTP else [])
+    schemes = ["https"] + (["http"] if app_config().BITRIX_ALLOW_HTTP else [])
     sources = " ".join(f"{s}://{domain}" for s in schemes) if domain else "'none'"
     return f"frame-ancestors {sources}"
 

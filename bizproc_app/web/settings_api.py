@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify
+from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import delete, select
 
 from bizproc_app.bitrix import OVERLOAD_ADVICE, BitrixError, OperatingLimits, OverloadLimit
-from bizproc_app.extensions import db, redis_conn, secrets
+from bizproc_app.extensions import app_config, db, redis_conn, secrets
 from bizproc_app.linkly import LinklyError, format_cents, to_cents
 from bizproc_app.models import MAX_ID, RefundGrant, Terminal
 from bizproc_app.portals import registration
@@ -123,7 +123,7 @@ def _workflow_refunds() -> dict[str, Any]:
 
 
 def _registration() -> dict[str, Any]:
-    urls = registration.AppUrls(current_app.config["APP_CONFIG"].APP_BASE_URL)
+    urls = registration.AppUrls(app_config().APP_BASE_URL)
     return registration.status(bitrix_client_for(g.portal), urls, g.portal.auth_user_id)
 
 
@@ -260,7 +260,7 @@ def workflow_refunds() -> ResponseReturnValue:
 @frame_api(admin=True)
 def repair() -> ResponseReturnValue:
     """Register again whatever is missing or differs."""
-    urls = registration.AppUrls(current_app.config["APP_CONFIG"].APP_BASE_URL)
+    urls = registration.AppUrls(app_config().APP_BASE_URL)
     client = bitrix_client_for(g.portal)
     registration.register(client, urls, g.portal.auth_user_id)
     journal(db.session, "bitrix.repaired", portal=g.portal, by=g.user.user_id)

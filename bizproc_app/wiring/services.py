@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from bizproc_app.bitrix import BitrixClient
-from bizproc_app.extensions import db, redis_conn, secrets
+from bizproc_app.extensions import app_config, db, redis_conn, secrets
 from bizproc_app.linkly import LinklyClient
 from bizproc_app.models import Portal
 from bizproc_app.payments.queues import RqJobs
@@ -24,7 +24,7 @@ from bizproc_app.wiring.clients import (
 def bitrix_client_for(portal: Portal) -> BitrixClient:
     """A REST client for the portal's stored endpoint and tokens (never a caller's)."""
     return bitrix_client(
-        current_app.config["APP_CONFIG"],
+        app_config(),
         portal,
         redis_client=redis_conn.client,
         box=secrets.box,
@@ -34,7 +34,7 @@ def bitrix_client_for(portal: Portal) -> BitrixClient:
 
 def lifecycle() -> Lifecycle:
     """The install / update / uninstall service."""
-    cfg = current_app.config["APP_CONFIG"]
+    cfg = app_config()
 
     def presenter_is_admin(member_id: str, endpoint: str, access_token: str) -> bool:
         client = user_client(
@@ -55,7 +55,7 @@ def lifecycle() -> Lifecycle:
 def refresh_idle_tokens() -> int:
     """Refresh the portals whose tokens have not been refreshed for a month (token_upkeep)."""
     refresher, store = portal_token_refresher(
-        current_app.config["APP_CONFIG"],
+        app_config(),
         redis_client=redis_conn.client,
         box=secrets.box,
         session_factory=current_app.extensions["database"].session.session_factory,
@@ -65,15 +65,13 @@ def refresh_idle_tokens() -> int:
 
 def linkly() -> LinklyClient:
     """The Linkly client, its token cache shared through Redis."""
-    return linkly_client(
-        current_app.config["APP_CONFIG"], redis_client=redis_conn.client, box=secrets.box
-    )
+    return linkly_client(app_config(), redis_client=redis_conn.client, box=secrets.box)
 
 
 def init_payments(app: Flask) -> None:
     """Build the payments service once for the app (after the extensions are bound)."""
     cfg, box, redis = (
-        app.config["APP_CONFIG"],
+        app_config(app),
         app.extensions["secret_box"],
         app.extensions["redis"],
     )

@@ -13,8 +13,9 @@ import pytest
 from flask import current_app
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
+from bizproc_app.config import Timings
 from bizproc_app.extensions import redis_conn
-from bizproc_app.web.frame_session import TOKEN_SECONDS, FrameUser, issue, read
+from bizproc_app.web.frame_session import FrameUser, issue, read
 from tests.bitrix_fixtures import CLIENT_SECRET
 from tests.fuzz.conftest import APP_TOKEN
 from tests.integration.api_world import (
@@ -37,7 +38,7 @@ __all__ = ["config", "fuzz_app", "observe", "world"]  # fixtures, reused as they
 
 class _LongAgo(TimestampSigner):
     def get_timestamp(self) -> int:
-        return int(time.time()) - TOKEN_SECONDS - 60
+        return int(time.time()) - Timings().frame_token - 60
 
 
 def bad_credentials(portal_id: int, admin_token: str) -> dict[str, tuple[dict[str, str], str]]:

@@ -9,11 +9,16 @@ from bizproc_app.bitrix import AccessDenied, BadRequest, BatchResult, BitrixClie
 from bizproc_app.payments.crm_context import DocumentDenied, money
 
 
+def _amount(value: Any) -> str:
+    """A CRM money field as the screen shows it: "120.00" ("0.00" when blank)."""
+    return f"{money(value) or Decimal('0.00'):.2f}"
+
+
 def _row(item: dict[str, Any], *, paid: bool) -> dict[str, Any]:
     return {
         "id": int(item["id"]),
         "title": str(item.get("title") or f"Invoice #{item['id']}"),
-        "amount": f"{money(item.get('opportunity')) or Decimal('0.00'):.2f}",
+        "amount": _amount(item.get("opportunity")),
         "currency": str(item.get("currencyId") or ""),
         "paid": paid,
     }
@@ -25,7 +30,7 @@ def _deal(item: Any) -> dict[str, Any] | None:
     return {
         "id": int(item["id"]),
         "title": str(item.get("title") or f"Deal #{item['id']}"),
-        "amount": f"{money(item.get('opportunity')) or Decimal('0.00'):.2f}",
+        "amount": _amount(item.get("opportunity")),
         "currency": str(item.get("currencyId") or ""),
     }
 
@@ -70,7 +75,7 @@ def read_deal(client: BitrixClient, deal_id: int) -> dict[str, Any]:
             {
                 "id": int(o["id"]),
                 "title": f"Payment {o.get('accountNumber') or o['id']}",
-                "amount": f"{money(o.get('sum')) or Decimal('0.00'):.2f}",
+                "amount": _amount(o.get("sum")),
                 "currency": str(o.get("currency") or ""),
                 "paid": str(o.get("paid")) == "Y",
             }

@@ -167,7 +167,7 @@ GUARD_NAMES = {Guard.UNSENT: "unsent", Guard.SESSION: "its session", Guard.UNMIN
 
 
 def diagram() -> str:
-    """The table as a Mermaid state diagram (the README shows it; a test keeps them equal)."""
+    """The table as a Mermaid state diagram (docs/architecture.md shows it; a test checks it)."""
     edges: dict[tuple[str, str], list[str]] = {}
     for event, rule in TABLE.items():
         if rule.target is None:

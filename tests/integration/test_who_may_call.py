@@ -1,4 +1,6 @@
-"""Who may call each /api/ route, user by user of one portal: the table, enforced and in the README.
+"""Who may call each /api/ route, user by user of one portal: the table, enforced and documented.
+
+The table is copied into docs/security.md; a test keeps that copy equal to TABLE.
 
 Each kind of user opens a real frame session (their own simulator tokens kept with it) and sends
 the route's realistic request from `api_world`. A refusal must say why and change nothing (rows,
@@ -31,13 +33,13 @@ from tests.integration.api_world import (
 
 __all__ = ["config", "fuzz_app", "observe", "world"]  # fixtures, reused as they are
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "security.md"
 REFUND_RIGHTS = "Refunds need refund rights: ask an administrator."
 NOT_ALLOWED = "Bitrix24 does not let you see or change this deal or invoice."
 OTHER_CARD = "This screen belongs to another deal or invoice: open the payment screen on that card."
 NO_PAYMENT = "No such payment."
 
-# Who calls (the README's column heads): each opens a real frame session; see as_kind().
+# Who calls (the column heads in docs/security.md): each opens a real frame session; see as_kind().
 KINDS: dict[str, str] = {
     "admin": "admin",
     "clerk": "clerk",
@@ -117,7 +119,7 @@ def test_who_may_call_each_route(fuzz_app, b24, world, observe, route, kind) -> 
 
 
 def readme_table() -> str:
-    """The README's copy of TABLE."""
+    """The copy of TABLE in docs/security.md."""
     short = {ADMINS_ONLY: "admins only", REFUND_RIGHTS: "refund rights", NOT_ALLOWED: "CRM says no",
              OTHER_CARD: "other card", NO_PAYMENT: "no such payment"}  # fmt: skip
 
@@ -129,5 +131,5 @@ def readme_table() -> str:
     return "\n".join(head + rows)
 
 
-def test_the_readme_states_who_may_call_each_route() -> None:
-    assert readme_table() in README.read_text(), "paste readme_table() into the README"
+def test_the_security_doc_states_who_may_call_each_route() -> None:
+    assert readme_table() in DOC.read_text(), "paste readme_table() into docs/security.md"

@@ -1,4 +1,4 @@
-"""The transition table: its guards, its shape, and the README's copy of it."""
+"""The transition table: its guards, its shape, and its copy in docs/architecture.md."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from bizproc_app.models import ACTIVE_STATES, FINAL_STATES, PaymentState
 from bizproc_app.payments.transitions import TABLE, Event, Guard, diagram
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
 
 
 def test_every_not_charged_ending_requires_that_nothing_was_sent() -> None:
@@ -37,5 +37,5 @@ def test_nothing_is_sent_past_the_deadline() -> None:
     assert {Guard.UNSENT, Guard.IN_TIME} <= set(TABLE[Event.SEND].guards)
 
 
-def test_the_readme_shows_the_table() -> None:
-    assert diagram() in README.read_text(), "README's state diagram differs: paste diagram()"
+def test_the_architecture_doc_shows_the_table() -> None:
+    assert diagram() in DOC.read_text(), "docs/architecture.md's diagram differs: paste diagram()"

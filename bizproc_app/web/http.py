@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, jsonify, request
 from marshmallow import Schema, ValidationError
 
-from bizproc_app.bitrix import parse_bracket_form
+from bizproc_app.bitrix import OVERLOAD_ADVICE, BitrixError, OverloadLimit, parse_bracket_form
 from bizproc_app.extensions import app_config
 
 MAX_FORM_BYTES = 256 * 1024
@@ -101,3 +101,10 @@ def refuse_framing(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     return response
+
+
+def bitrix_down(exc: BitrixError) -> tuple[Response, int]:
+    """A JSON API's Bitrix24 call failed: 503 with advice if support blocked us, else 502."""
+    if isinstance(exc, OverloadLimit):
+        return error(503, OVERLOAD_ADVICE)
+    return error(502, f"Bitrix24 did not answer as expected ({exc.code or 'error'}); try again.")

@@ -8,7 +8,7 @@ from flask import Blueprint, g, jsonify
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError, fields, validate
 
-from bizproc_app.bitrix import OVERLOAD_ADVICE, AuthError, BitrixError, OAuthError, OverloadLimit
+from bizproc_app.bitrix import AuthError, BitrixError, OAuthError
 from bizproc_app.extensions import db
 from bizproc_app.linkly import Key, LinklyError
 from bizproc_app.models import MAX_ID, PaymentState
@@ -25,7 +25,7 @@ from bizproc_app.web.frame_session import (
     frame_api,
     may_refund,
 )
-from bizproc_app.web.http import error, invalid_fields, json_body
+from bizproc_app.web.http import bitrix_down, error, invalid_fields, json_body
 from bizproc_app.web.schemas import Amount
 from bizproc_app.web.screen_rules import (
     NOT_ALLOWED,
@@ -89,11 +89,7 @@ def _not_allowed(exc: DocumentDenied) -> ResponseReturnValue:
     return error(403, NOT_ALLOWED)
 
 
-@bp.errorhandler(BitrixError)
-def _bitrix_down(exc: BitrixError) -> ResponseReturnValue:
-    if isinstance(exc, OverloadLimit):
-        return error(503, OVERLOAD_ADVICE)
-    return error(502, f"Bitrix24 did not answer as expected ({exc.code or 'error'}); try again.")
+bp.register_error_handler(BitrixError, bitrix_down)
 
 
 @bp.get("/deals/<int:deal_id>")

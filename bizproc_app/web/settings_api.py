@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import delete, select
 
-from bizproc_app.bitrix import OVERLOAD_ADVICE, BitrixError, OperatingLimits, OverloadLimit
+from bizproc_app.bitrix import OVERLOAD_ADVICE, BitrixError, OperatingLimits
 from bizproc_app.extensions import app_config, db, redis_conn, secrets
 from bizproc_app.linkly import LinklyError, format_cents, to_cents
 from bizproc_app.models import MAX_ID, RefundGrant, Terminal
@@ -18,7 +18,7 @@ from bizproc_app.portals import registration
 from bizproc_app.portals.access import journal
 from bizproc_app.terminals import management
 from bizproc_app.web.frame_session import frame_api
-from bizproc_app.web.http import error, invalid_fields, json_body
+from bizproc_app.web.http import bitrix_down, error, invalid_fields, json_body
 from bizproc_app.web.schemas import Amount
 from bizproc_app.wiring.services import bitrix_client_for, linkly
 
@@ -78,11 +78,7 @@ class WorkflowRefundsForm(Schema):
 bp.register_error_handler(ValidationError, invalid_fields)
 
 
-@bp.errorhandler(BitrixError)
-def _bitrix_down(exc: BitrixError) -> ResponseReturnValue:
-    if isinstance(exc, OverloadLimit):
-        return error(503, OVERLOAD_ADVICE)
-    return error(502, f"Bitrix24 did not answer as expected ({exc.code or 'error'}); try again.")
+bp.register_error_handler(BitrixError, bitrix_down)
 
 
 @bp.errorhandler(management.TerminalError)

@@ -16,9 +16,9 @@ from bizproc_app.config import Config
 from bizproc_app.models import HandlerCall, JournalEntry, Payment, Portal, utcnow
 from bizproc_app.payments import starting
 from bizproc_app.payments.crm_context import CallForged, ContextRead, document_ids
+from bizproc_app.payments.robot_properties import RefundViaPosProperties, SendToPosProperties
 from bizproc_app.payments.starting import CrmContext, PaymentRefused, PaymentRequest
 from bizproc_app.portals.access import journal
-from bizproc_app.web.schemas import RefundViaPosProperties, SendToPosProperties
 
 log = logging.getLogger(__name__)
 

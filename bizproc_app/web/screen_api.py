@@ -15,6 +15,7 @@ from bizproc_app.models import MAX_ID, PaymentState
 from bizproc_app.payments import crm_context as crm_reads
 from bizproc_app.payments import screen_crm, screen_json
 from bizproc_app.payments.crm_context import DocumentDenied
+from bizproc_app.payments.robot_properties import Amount
 from bizproc_app.payments.starting import PaymentRefused, PaymentRequest
 from bizproc_app.terminals.management import usable_terminals
 from bizproc_app.web.frame_session import (
@@ -26,7 +27,6 @@ from bizproc_app.web.frame_session import (
     may_refund,
 )
 from bizproc_app.web.http import bitrix_down, error, invalid_fields, json_body
-from bizproc_app.web.schemas import Amount
 from bizproc_app.web.screen_rules import (
     NOT_ALLOWED,
     NOT_YOURS,

@@ -14,12 +14,12 @@ from bizproc_app.bitrix import OVERLOAD_ADVICE, BitrixError, OperatingLimits
 from bizproc_app.extensions import app_config, db, redis_conn, secrets
 from bizproc_app.linkly import LinklyError, format_cents, to_cents
 from bizproc_app.models import MAX_ID, RefundGrant, Terminal
+from bizproc_app.payments.robot_properties import Amount
 from bizproc_app.portals import registration
 from bizproc_app.portals.access import journal
 from bizproc_app.terminals import management
 from bizproc_app.web.frame_session import frame_api
 from bizproc_app.web.http import bitrix_down, error, invalid_fields, json_body
-from bizproc_app.web.schemas import Amount
 from bizproc_app.wiring.services import bitrix_client_for, linkly
 
 bp = Blueprint("settings", __name__, url_prefix="/api")

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from marshmallow import ValidationError
 
-from bizproc_app.web.schemas import Amount, SendToPosProperties
+from bizproc_app.payments.robot_properties import Amount, SendToPosProperties
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from typing import Any
 import requests
 
 from bench import shop
-from bench.load import Driver
+from bench.load import Driver, Timings
 from bench.metrics import (
     ProcSampler,
     Role,
@@ -70,6 +70,118 @@ def _event_ts(wf: dict[str, Any]) -> float | None:
         if line.get("kind") == "event":
             return float(line["ts"])
     return None
+
+
+@dataclass
+class _Tally:
+    """What each payment of a phase came to: when it ended, whether it was right, overheads."""
+
+    ends: dict[int, float] = field(default_factory=dict)  # planned index -> end
+    overhead: list[float] = field(default_factory=list)  # ms, PIN pad's end -> the robot's event
+    correct: int = 0
+    wrong: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def count(self, outcome: str) -> None:
+        """One more payment that ended so."""
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+
+def _tally_ui(tally: _Tally, p: Planned, t: Timings, db: dict[str, dict[str, Any]]) -> None:
+    """A payment from the screen: ended when the screen saw it final; correct when reported."""
+    final = t.ui_final.get(p.index)
+    state = final[0] if final else "running"
+    tally.count(f"ui {state}")
+    if final:
+        tally.ends[p.index] = final[1]
+    pid = t.ui_payment.get(p.index)
+    reported = pid in db and db[pid]["report_state"] == "done"
+    # A cancel pressed too late loses to the approval (the PIN pad was processing).
+    ok = (
+        final is not None
+        and reported
+        and (state == p.outcome or (p.outcome == "cancelled" and state == "approved"))
+    )
+    tally.correct += ok
+    tally.wrong += not ok and final is not None
+
+
+def _latency_figures(t: Timings) -> dict[str, Any]:
+    """The handler's and the screen's answers: rate, percentiles, statuses."""
+    return {
+        "handler_rate": _rate(*t.phases[0]) if t.phases else None,
+        "handler_p50": percentile(t.handler_ms, 50),
+        "handler_p99": percentile(t.handler_ms, 99),
+        "handler_status": t.handler_status,
+        "driver_late_p99": percentile(t.lateness_ms, 99),
+        "ui_start_p50": percentile(t.ui_start_ms, 50),
+        "ui_start_p99": percentile(t.ui_start_ms, 99),
+        "ui_poll_p99": percentile(t.ui_poll_ms, 99),
+        "ui_status": t.ui_status,
+    }
+
+
+def _overhead_figures(overhead: list[float]) -> dict[str, Any]:
+    """Our delay between the PIN pad's end and the workflow's event."""
+    return {
+        "overhead_p50": percentile(overhead, 50),
+        "overhead_p99": percentile(overhead, 99),
+        "overhead_n": len(overhead),
+    }
+
+
+def _concurrency_figures(
+    t: Timings, ends: dict[int, float], sessions: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """Payments in flight and PIN pads busy at the peak; completed payments per second."""
+    completed = len(ends)
+    intervals = [(t.accepted_at[i], e) for i, e in ends.items() if i in t.accepted_at]
+    first = min((t.accepted_at[i] for i in ends if i in t.accepted_at), default=0.0)
+    last = max(ends.values(), default=0.0)
+    since = t.phases[0][1] - 1.0 if t.phases else 0.0  # this phase's sessions only
+    charged = [
+        s for s in sessions.values()
+        if s["op"] == "transaction" and s["finished"] and s["created"] >= since
+    ]  # fmt: skip
+    return {
+        "in_flight": peak_overlap(intervals),
+        "pinpads_busy": peak_overlap((s["created"], s["finished"]) for s in charged),
+        "throughput": completed / (last - first) if completed and last > first else 0.0,
+    }
+
+
+def _cost_figures(
+    cpu: dict[str, float], wall: float, roles: list[Role], completed: int
+) -> dict[str, Any]:
+    """CPU per payment and by role, wall time, peak RSS by role."""
+    ours_cpu = sum(cpu.values())
+    return {
+        "cpu_ms_per_payment": 1000 * ours_cpu / completed if completed else None,
+        "cpu_by_role": cpu,
+        "wall": wall,
+        "rss": {r.name: dict(r.peak_rss) for r in roles},
+    }
+
+
+def _request_figures(
+    counts: dict[str, Any], lk_before: dict[str, int], lk_after: dict[str, int], completed: int
+) -> dict[str, Any]:
+    """Bitrix24 REST calls and batch commands, Linkly calls: per payment, by method, refused."""
+    limited = sum(v for k, v in counts.get("errors", {}).items() if k.startswith("503"))
+    rest = counts["total"] - limited
+    commands = sum(counts["batch_commands"].values())
+    lk_total = sum(lk_after.values()) - sum(lk_before.values())
+    return {
+        "rest_per_payment": rest / completed if completed else None,
+        "commands_per_payment": commands / completed if completed else None,
+        "linkly_per_payment": lk_total / completed if completed else None,
+        "rest_total": rest,
+        "rest_by_method": counts["requests"],
+        "commands_by_method": counts["batch_commands"],
+        "linkly_by_route": {k: lk_after.get(k, 0) - lk_before.get(k, 0) for k in lk_after},
+        "limited_503": limited,
+        "errors": counts.get("errors", {}),
+    }
 
 
 class Run:
@@ -206,106 +318,61 @@ class Run:
         counts = self.sim.b24("GET", "requests")
         lk_after = self.sim.lk("GET", "stats")["requests"]
         t = driver.t
-        ends: dict[int, float] = {}
-        overhead: list[float] = []
-        correct = wrong = 0
-        outcomes: dict[str, int] = {}
-        by_txn = {}
-        for s in sessions.values():
-            by_txn[s["sessionId"]] = s
+        tally = _Tally()
         for p in planned:
             if p.entry == "robot":
-                wf = flows.get(p.workflow_id, {})
-                ts = _event_ts(wf)
-                values = _returns(wf)
-                status = values.get("status")
-                if wf.get("status") != "running" and ts is not None:
-                    ends[p.index] = ts
-                outcomes[f"robot {status or 'running'}"] = (
-                    outcomes.get(f"robot {status or 'running'}", 0) + 1
-                )
-                ok = status == p.outcome
-                pid = values.get("payment_id")
-                if name == "ours" and pid in db:
-                    row = db[pid]
-                    ok = ok and row["report_state"] == "done"
-                    sid = (row["session_id"] or "").replace("-", "").lower()
-                    fin = sessions.get(sid, {}).get("finished")
-                    if fin and ts:
-                        overhead.append((ts - fin) * 1000)
-                elif name == "baseline" and ts is not None:
-                    fin = self._baseline_finished(values.get("txn_ref"), sessions)
-                    if fin:
-                        overhead.append((ts - fin) * 1000)
-                correct += ok
-                wrong += not ok and ts is not None
+                self._tally_robot(tally, name, p, flows.get(p.workflow_id, {}), db, sessions)
             else:
-                final = t.ui_final.get(p.index)
-                state = final[0] if final else "running"
-                outcomes[f"ui {state}"] = outcomes.get(f"ui {state}", 0) + 1
-                if final:
-                    ends[p.index] = final[1]
-                pid = t.ui_payment.get(p.index)
-                reported = pid in db and db[pid]["report_state"] == "done"
-                # A cancel pressed too late loses to the approval (the PIN pad was processing).
-                ok = (
-                    final is not None
-                    and reported
-                    and (state == p.outcome or (p.outcome == "cancelled" and state == "approved"))
-                )
-                correct += ok
-                wrong += not ok and final is not None
-        completed = len(ends)
-        intervals = [(t.accepted_at[i], e) for i, e in ends.items() if i in t.accepted_at]
-        first = min((t.accepted_at[i] for i in ends if i in t.accepted_at), default=0.0)
-        last = max(ends.values(), default=0.0)
-        ours_cpu = sum(cpu.values())
-        limited = sum(v for k, v in counts.get("errors", {}).items() if k.startswith("503"))
-        rest = counts["total"] - limited
-        commands = sum(counts["batch_commands"].values())
-        lk_total = sum(lk_after.values()) - sum(lk_before.values())
-        since = t.phases[0][1] - 1.0 if t.phases else 0.0  # this phase's sessions only
-        charged = [
-            s for s in sessions.values()
-            if s["op"] == "transaction" and s["finished"] and s["created"] >= since
-        ]  # fmt: skip
-        pinpad_peak = peak_overlap((s["created"], s["finished"]) for s in charged)
+                _tally_ui(tally, p, t, db)
+        completed = len(tally.ends)
         values = {
             "payments": len(planned),
             "completed": completed,
-            "correct": correct,
-            "wrong": wrong,
-            "outcomes": outcomes,
-            "handler_rate": _rate(*t.phases[0]) if t.phases else None,
-            "handler_p50": percentile(t.handler_ms, 50),
-            "handler_p99": percentile(t.handler_ms, 99),
-            "handler_status": t.handler_status,
-            "driver_late_p99": percentile(t.lateness_ms, 99),
-            "ui_start_p50": percentile(t.ui_start_ms, 50),
-            "ui_start_p99": percentile(t.ui_start_ms, 99),
-            "ui_poll_p99": percentile(t.ui_poll_ms, 99),
-            "ui_status": t.ui_status,
-            "overhead_p50": percentile(overhead, 50),
-            "overhead_p99": percentile(overhead, 99),
-            "overhead_n": len(overhead),
-            "in_flight": peak_overlap(intervals),
-            "pinpads_busy": pinpad_peak,
-            "throughput": completed / (last - first) if completed and last > first else 0.0,
-            "cpu_ms_per_payment": 1000 * ours_cpu / completed if completed else None,
-            "cpu_by_role": cpu,
-            "wall": wall,
-            "rss": {r.name: dict(r.peak_rss) for r in roles},
-            "rest_per_payment": rest / completed if completed else None,
-            "commands_per_payment": commands / completed if completed else None,
-            "linkly_per_payment": lk_total / completed if completed else None,
-            "rest_total": rest,
-            "rest_by_method": counts["requests"],
-            "commands_by_method": counts["batch_commands"],
-            "linkly_by_route": {k: lk_after.get(k, 0) - lk_before.get(k, 0) for k in lk_after},
-            "limited_503": limited,
-            "errors": counts.get("errors", {}),
+            "correct": tally.correct,
+            "wrong": tally.wrong,
+            "outcomes": tally.outcomes,
+            **_latency_figures(t),
+            **_overhead_figures(tally.overhead),
+            **_concurrency_figures(t, tally.ends, sessions),
+            **_cost_figures(cpu, wall, roles, completed),
+            **_request_figures(counts, lk_before, lk_after, completed),
         }
         return Figures(name, values)
+
+    def _tally_robot(
+        self,
+        tally: _Tally,
+        name: str,
+        p: Planned,
+        wf: dict[str, Any],
+        db: dict[str, dict[str, Any]],
+        sessions: dict[str, dict[str, Any]],
+    ) -> None:
+        """A robot call: ended at its workflow's event, correct when told the planned outcome.
+
+        Ours must also have reported it; the overhead runs from the PIN pad's end to the event.
+        """
+        ts = _event_ts(wf)
+        values = _returns(wf)
+        status = values.get("status")
+        if wf.get("status") != "running" and ts is not None:
+            tally.ends[p.index] = ts
+        tally.count(f"robot {status or 'running'}")
+        ok = status == p.outcome
+        pid = values.get("payment_id")
+        if name == "ours" and pid in db:
+            row = db[pid]
+            ok = ok and row["report_state"] == "done"
+            sid = (row["session_id"] or "").replace("-", "").lower()
+            fin = sessions.get(sid, {}).get("finished")
+            if fin and ts:
+                tally.overhead.append((ts - fin) * 1000)
+        elif name == "baseline" and ts is not None:
+            fin = self._baseline_finished(values.get("txn_ref"), sessions)
+            if fin:
+                tally.overhead.append((ts - fin) * 1000)
+        tally.correct += ok
+        tally.wrong += not ok and ts is not None
 
     @staticmethod
     def _baseline_finished(txn_ref: Any, sessions: dict[str, dict[str, Any]]) -> float | None:

@@ -14,12 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
-
+from bench.loopback import app_env, local_config, migrate, start_logged, wait_http
 from bench.metrics import Role
 from bizproc_app.config import Config
 
-ROOT = Path(__file__).resolve().parent.parent
 CLIENT_ID = "local.bench000000000.00000001"
 CLIENT_SECRET = "bench-client-secret"  # noqa: S105 - the local simulator's
 LINKLY_USER, LINKLY_PASS = "bench", "bench-linkly-pa55word"
@@ -60,15 +58,7 @@ class Stack:
     argvs: dict[str, tuple[list[str], dict[str, str] | None]] = field(default_factory=dict)
 
     def _start(self, name: str, argv: list[str], ours: bool, env: dict[str, str] | None = None):
-        log = open(self.tmp / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
-        proc = subprocess.Popen(
-            argv,
-            cwd=ROOT,
-            env=env or self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proc = start_logged(argv, self.tmp / f"{name}.log", env or self.env, new_session=True)
         self.procs[name] = proc
         self.argvs[name] = (argv, env)
         self.roles = [r for r in self.roles if r.name != name] + [Role(name, proc.pid, ours)]
@@ -104,6 +94,24 @@ class Stack:
 
     def start(self) -> None:
         """Start everything and wait until each answers."""
+        ports, webs = self._ports()
+        self._configure()
+        self._start_services(ports)
+        self._wait_redis(ports["redis"])
+        if self.opts.database:
+            self._reset_postgres()
+        migrate(self.env, timeout=120)
+        self._start_web(ports["web"], webs)
+        for i in range(1, self.opts.workers + 1):
+            self._start(f"worker-{i}", self._py(f"worker-{i}", ["workers"]), ours=True)
+        self._start("scheduler", self._py("scheduler", ["workers.scheduler"]), ours=True)
+        late = wait_http([f"{self.urls['web']}/healthz", f"{self.urls['linkly']}/_sim/",
+                          f"{self.urls['bitrix']}/_sim/"])  # fmt: skip
+        if late:
+            raise RuntimeError(f"{late} did not answer within 30s")
+
+    def _ports(self) -> tuple[dict[str, int], list[int]]:
+        """A free port for each service (and self.urls); the web processes' own ports."""
         ports = {k: free_port() for k in ("redis", "linkly", "bitrix", "web")}
         webs = [ports["web"]]
         if self.opts.web_processes > 1:  # the balancer takes the public port
@@ -114,20 +122,25 @@ class Stack:
             "bitrix": f"http://127.0.0.1:{ports['bitrix']}",
             "web": f"http://127.0.0.1:{ports['web']}",
         }
+        return ports, webs
+
+    def _configure(self) -> None:
+        """The app's config on this stack (with the options' overrides), and its environment."""
         database = self.opts.database or f"sqlite:///{self.tmp / 'bench.sqlite3'}"
-        self.config = Config(
-            APP_ENV="development",
-            APP_BASE_URL=self.urls["web"],
-            DATABASE_URL=database,
-            REDIS_URL=self.urls["redis"],
-            LINKLY_AUTH_URL=self.urls["linkly"],
-            LINKLY_API_URL=self.urls["linkly"],
-            BITRIX_OAUTH_URL=f"{self.urls['bitrix']}/oauth-server",
-            BITRIX_CLIENT_ID=CLIENT_ID,
-            BITRIX_CLIENT_SECRET=CLIENT_SECRET,
-            BITRIX_ALLOW_HTTP=True,
+        self.config = local_config(
+            Config(),
+            web=self.urls["web"],
+            database=database,
+            redis=self.urls["redis"],
+            linkly=self.urls["linkly"],
+            portal=self.urls["bitrix"],
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
         ).replace(**self.opts.settings)
-        self.env = {**os.environ, **self.config.to_env(), "PYTHONUNBUFFERED": "1"}
+        self.env = app_env(self.config, PYTHONUNBUFFERED="1")
+
+    def _start_services(self, ports: dict[str, int]) -> None:
+        """Redis and both simulators."""
         redis_bin = shutil.which("redis-server") or "redis-server"
         self._start(
             "redis",
@@ -151,13 +164,9 @@ class Stack:
              "--rate-limit" if self.opts.rate_limit else "--no-rate-limit"],
             ours=False,
         )  # fmt: skip
-        self._wait_redis(ports["redis"])
-        if self.opts.database:
-            self._reset_postgres()
-        subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "bizproc_app", "db", "upgrade"],
-            cwd=ROOT, env=self.env, check=True, stdout=subprocess.DEVNULL, timeout=120,
-        )  # fmt: skip
+
+    def _start_web(self, public_port: int, webs: list[int]) -> None:
+        """One gunicorn per port in `webs`; more than one: a balancer on the public port."""
         for i, port in enumerate(webs, 1):
             name = "web" if len(webs) == 1 else f"web-{i}"
             self._start(
@@ -176,16 +185,10 @@ class Stack:
         if len(webs) > 1:
             self._start(
                 "balancer",
-                [sys.executable, "-m", "bench.balancer", "--port", str(ports["web"]),
+                [sys.executable, "-m", "bench.balancer", "--port", str(public_port),
                  *[f"127.0.0.1:{w}" for w in webs]],
                 ours=False,
             )  # fmt: skip
-        for i in range(1, self.opts.workers + 1):
-            self._start(f"worker-{i}", self._py(f"worker-{i}", ["workers"]), ours=True)
-        self._start("scheduler", self._py("scheduler", ["workers.scheduler"]), ours=True)
-        for url in (f"{self.urls['web']}/healthz", f"{self.urls['linkly']}/_sim/",
-                    f"{self.urls['bitrix']}/_sim/"):  # fmt: skip
-            _wait_http(url)
 
     def start_extra(self, name: str, argv: list[str], ours: bool, env: dict[str, str]) -> None:
         """Start another process of this run (the baseline's)."""
@@ -248,14 +251,3 @@ class _quiet:
 
     def __exit__(self, *exc: object) -> bool:
         return exc[0] is not None and issubclass(exc[0], ProcessLookupError | PermissionError)
-
-
-def _wait_http(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")

@@ -10,8 +10,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import requests
+
+from bench.loopback import app_env, local_config, migrate, start_logged, wait_http
+from bizproc_app.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / "instance" / "demo"
@@ -58,17 +62,6 @@ DEMO_CLIENT_ID = "local.demo0000000000.00000001"
 DEMO_CLIENT_SECRET = "demo-client-secret"  # noqa: S105 - the local simulator's, not a real one
 
 
-def _wait_http(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=5)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise SystemExit(f"demo: {url} did not answer within {timeout:.0f}s")
-
-
 class Supervisor:
     """Start child processes, stop them all together."""
 
@@ -79,8 +72,7 @@ class Supervisor:
 
     def start(self, name: str, argv: list[str]) -> None:
         """Start one child; its output goes to instance/demo/NAME.log."""
-        log = open(self.state / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
-        proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=log)
+        proc = start_logged(argv, self.state / f"{name}.log", self.env, new_session=False)
         self.children.append((name, proc))
 
     def dead(self) -> list[str]:
@@ -99,8 +91,38 @@ class Supervisor:
                 proc.kill()
 
 
+class Urls(NamedTuple):
+    """Where the demo's HTTP services answer."""
+
+    web: str
+    linkly: str
+    portal: str
+
+
 def main(argv: list[str] | None = None) -> int:
     """Start everything, print where to look, and run until Ctrl-C (or probe and exit)."""
+    args = _parse(argv)
+    state = _fresh_state(args.state_dir)
+    ports = (args.web_port, args.linkly_port, args.bitrix_port)
+    urls = Urls(*(f"http://127.0.0.1:{port}" for port in ports))
+    env = _environment(urls, state, args.redis_port)
+    sup = Supervisor(env, state)
+    sup.start("redis", _redis_argv(args.redis_port, state))
+    try:
+        _start(sup, args, urls)
+        member_id, deal_id = _set_up_shop(sys.executable, env, urls.portal)
+        pages = _tour(urls, state, env, member_id, deal_id)
+        if args.check:
+            return _check(sup, pages, urls.portal, deal_id)
+        return _run_until_stopped(sup, state)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        sup.stop()
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    """The command line; each port's default comes from its DEMO_*_PORT variable."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--web-port", type=int, default=int(os.environ.get("DEMO_WEB_PORT", 5000)))
     parser.add_argument(
@@ -114,152 +136,111 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--state-dir", type=Path, default=STATE, help="database, Redis and logs")
     parser.add_argument("--check", action="store_true", help="start, probe every page, then stop")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
-    state = args.state_dir.resolve()
+
+def _fresh_state(state_dir: Path) -> Path:
+    """The state directory, without the last run's database."""
+    state = state_dir.resolve()
     state.mkdir(parents=True, exist_ok=True)
     # The simulators keep nothing between runs, so neither does the demo's database.
     for old in state.glob("bizproc.sqlite3*"):
         old.unlink()
-    py = sys.executable
-    linkly = f"http://127.0.0.1:{args.linkly_port}"
-    portal = f"http://127.0.0.1:{args.bitrix_port}"
-    web = f"http://127.0.0.1:{args.web_port}"
-    env = {
-        **os.environ,
-        "APP_ENV": "development",
-        "APP_BASE_URL": f"http://127.0.0.1:{args.web_port}",
-        "DATABASE_URL": f"sqlite:///{state / 'bizproc.sqlite3'}",
-        "REDIS_URL": f"redis://127.0.0.1:{args.redis_port}/0",
-        "LINKLY_AUTH_URL": linkly,
-        "LINKLY_API_URL": linkly,
-        "BITRIX_OAUTH_URL": f"{portal}/oauth-server",
-        "BITRIX_CLIENT_ID": DEMO_CLIENT_ID,
-        "BITRIX_CLIENT_SECRET": DEMO_CLIENT_SECRET,
-        "BITRIX_ALLOW_HTTP": "1",
-    }
-    sup = Supervisor(env, state)
-    redis_bin = shutil.which("redis-server") or "redis-server"
-    sup.start(
-        "redis",
-        [
-            redis_bin,
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(args.redis_port),
-            "--dir",
-            str(state),
-            "--appendonly",
-            "yes",
-            "--save",
-            "",
-        ],
+    return state
+
+
+def _environment(urls: Urls, state: Path, redis_port: int) -> dict[str, str]:
+    """The app's environment, built as the benchmark's stack builds it (Config.to_env).
+
+    The config starts from this shell's (so a value the demo does not set still reaches the
+    children as before) and points at the demo's database, Redis and simulators.
+    """
+    config = local_config(
+        Config.from_env({**os.environ, "APP_ENV": "development"}),
+        web=urls.web,
+        database=f"sqlite:///{state / 'bizproc.sqlite3'}",
+        redis=f"redis://127.0.0.1:{redis_port}/0",
+        linkly=urls.linkly,
+        portal=urls.portal,
+        client_id=DEMO_CLIENT_ID,
+        client_secret=DEMO_CLIENT_SECRET,
     )
-    try:
-        subprocess.run(
-            [py, "-m", "flask", "--app", "bizproc_app", "db", "upgrade"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        sup.start(
-            "linkly",
-            [
-                py,
-                "-m",
-                "simulators.linkly",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(args.linkly_port),
-                "--username",
-                "demo",
-                "--password",
-                "demo",
-                "--pair-code",
-                "123456",
-                "--cardholder-delay",
-                "8",
-                "--pair-code-ttl",
-                "86400",
-                "--allow-http",
-            ],
-        )
-        sup.start(
-            "bitrix24",
-            [
-                py,
-                "-m",
-                "simulators.bitrix24",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(args.bitrix_port),
-                "--app-url",
-                web,
-                "--client-id",
-                DEMO_CLIENT_ID,
-                "--client-secret",
-                DEMO_CLIENT_SECRET,
-                "--seed-deals",
-                "3",
-            ],
-        )
-        sup.start(
-            "web",
-            [
-                py,
-                "-m",
-                "gunicorn",
-                "--bind",
-                f"127.0.0.1:{args.web_port}",
-                "--workers",
-                "2",
-                "--worker-class",
-                "gthread",
-                "--threads",
-                "8",
-                "bizproc_app:create_app()",
-            ],
-        )
-        sup.start("worker", [py, "-m", "workers"])
-        sup.start("scheduler", [py, "-m", "workers.scheduler"])
-        for url in (f"{web}/healthz", f"{linkly}/_sim/", f"{portal}/_sim/"):
-            _wait_http(url)
-        member_id, deal_id = _set_up_shop(py, env, portal)
-        pages = {
-            "The deal (as Anna, admin)": f"{portal}/crm/deal/details/{deal_id}/?user=1",
-            "The deal (as Bob, cashier)": f"{portal}/crm/deal/details/{deal_id}/?user=2",
-            "Settings (admins)": f"{portal}/app/?user=1",
-            "Virtual PIN pad": f"{linkly}/_sim/pinpad/1",
-            "App health": f"{web}/healthz",
-            "Linkly simulator API": f"{linkly}/_sim/",
-            "Bitrix24 simulator API": f"{portal}/_sim/",
-        }
-        env_file = state / "env"
-        env_file.write_text("".join(f"{k}={env[k]}\n" for k in DEMO_ENV_KEYS))
-        print(f"\nThe demo is running (logs in {state}). Open:")
-        for name, url in pages.items():
-            print(f"  {name:<28} {url}")
-        print(DEMO_GUIDE.format(deal=deal_id, portal=portal, env=env_file, member=member_id))
-        if args.check:
-            time.sleep(1)  # let a process that fails at start-up exit before the probe
-            return (
-                _probe(pages, sup.dead())
-                or _pay_once(portal, deal_id)
-                or _pay_invoice(portal, deal_id)
-            )
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        while not sup.dead():
-            time.sleep(1)
-        print(f"demo: {', '.join(sup.dead())} stopped; see {state}/*.log", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        sup.stop()
+    return app_env(config)
+
+
+def _redis_argv(port: int, state: Path) -> list[str]:
+    """Redis on loopback, its append-only file in the state directory."""
+    redis_bin = shutil.which("redis-server") or "redis-server"
+    return [redis_bin, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(state),
+            "--appendonly", "yes", "--save", ""]  # fmt: skip
+
+
+def _start(sup: Supervisor, args: argparse.Namespace, urls: Urls) -> None:
+    """Migrate the database, start the simulators, web, worker and scheduler; wait for them."""
+    py = sys.executable
+    migrate(sup.env)
+    sup.start(
+        "linkly",
+        [py, "-m", "simulators.linkly", "--host", "127.0.0.1", "--port", str(args.linkly_port),
+         "--username", "demo", "--password", "demo", "--pair-code", "123456",
+         "--cardholder-delay", "8", "--pair-code-ttl", "86400", "--allow-http"],
+    )  # fmt: skip
+    sup.start(
+        "bitrix24",
+        [py, "-m", "simulators.bitrix24", "--host", "127.0.0.1", "--port", str(args.bitrix_port),
+         "--app-url", urls.web, "--client-id", DEMO_CLIENT_ID,
+         "--client-secret", DEMO_CLIENT_SECRET, "--seed-deals", "3"],
+    )  # fmt: skip
+    sup.start(
+        "web",
+        [py, "-m", "gunicorn", "--bind", f"127.0.0.1:{args.web_port}", "--workers", "2",
+         "--worker-class", "gthread", "--threads", "8", "bizproc_app:create_app()"],
+    )  # fmt: skip
+    sup.start("worker", [py, "-m", "workers"])
+    sup.start("scheduler", [py, "-m", "workers.scheduler"])
+    late = wait_http(
+        [f"{urls.web}/healthz", f"{urls.linkly}/_sim/", f"{urls.portal}/_sim/"], request_timeout=5
+    )
+    if late:
+        raise SystemExit(f"demo: {late} did not answer within 30s")
+
+
+def _tour(
+    urls: Urls, state: Path, env: dict[str, str], member_id: str, deal_id: int
+) -> dict[str, str]:
+    """Write the support CLI's env file and print the pages and the guide; return the pages."""
+    portal, linkly = urls.portal, urls.linkly
+    pages = {
+        "The deal (as Anna, admin)": f"{portal}/crm/deal/details/{deal_id}/?user=1",
+        "The deal (as Bob, cashier)": f"{portal}/crm/deal/details/{deal_id}/?user=2",
+        "Settings (admins)": f"{portal}/app/?user=1",
+        "Virtual PIN pad": f"{linkly}/_sim/pinpad/1",
+        "App health": f"{urls.web}/healthz",
+        "Linkly simulator API": f"{linkly}/_sim/",
+        "Bitrix24 simulator API": f"{portal}/_sim/",
+    }
+    env_file = state / "env"
+    env_file.write_text("".join(f"{k}={env[k]}\n" for k in DEMO_ENV_KEYS))
+    print(f"\nThe demo is running (logs in {state}). Open:")
+    for name, url in pages.items():
+        print(f"  {name:<28} {url}")
+    print(DEMO_GUIDE.format(deal=deal_id, portal=portal, env=env_file, member=member_id))
+    return pages
+
+
+def _check(sup: Supervisor, pages: dict[str, str], portal: str, deal_id: int) -> int:
+    """--check: every page answers, no process exited, a robot pays the deal and an invoice."""
+    time.sleep(1)  # let a process that fails at start-up exit before the probe
+    return _probe(pages, sup.dead()) or _pay_once(portal, deal_id) or _pay_invoice(portal, deal_id)
+
+
+def _run_until_stopped(sup: Supervisor, state: Path) -> int:
+    """Until SIGTERM (0, as Ctrl-C) or a process exits (1, naming it)."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    while not sup.dead():
+        time.sleep(1)
+    print(f"demo: {', '.join(sup.dead())} stopped; see {state}/*.log", file=sys.stderr)
+    return 1
 
 
 def _set_up_shop(py: str, env: dict[str, str], portal: str) -> tuple[str, int]:

@@ -72,23 +72,54 @@ def entry_counts(entries: list[Planned], refunds: list[Planned]) -> dict[str, in
     return dict(c)
 
 
+Violations = dict[str, list[str]]
+
+
 def check(facts: dict[str, Any], robots: list[Planned], ui: dict[int, str]) -> dict[str, Any]:
     """Violations of every invariant (each a list of plain sentences) and the counts behind them."""
     payments = facts["payments"]
     by_session = {_sid(p["session_id"]): pid for pid, p in payments.items() if p["session_id"]}
     flows = {w["id"]: w for w in facts["workflows"]}
-    v: dict[str, list[str]] = defaultdict(list)
+    v: Violations = defaultdict(list)
+    _check_charges(facts["ledger"], payments, by_session, v)
+    _check_final_and_reported(facts["ledger"], payments, by_session, v)
+    refunded = {p["original_id"] for p in payments.values()
+                if p["kind"] == "refund" and p["state"] == "approved"}  # fmt: skip
+    _check_invoices_paid_once(payments, refunded, v)
+    _check_recorded_in_bitrix24(facts["crm"], payments, refunded, v)
+    told_unknown = _check_workflows(facts, flows, robots, v)
+    for index, pid in ui.items():
+        if pid not in payments:
+            v["screen payment missing"].append(f"entry {index}: {pid}")
+    counts = {
+        "payments": len(payments),
+        "approved": sum(p["state"] == "approved" for p in payments.values()),
+        "ledger entries": len(facts["ledger"]),
+        "workflows": len(robots),
+        "workflow outcomes": dict(
+            Counter(returns(flows.get(r.workflow_id, {})).get("status") for r in robots)
+        ),
+        "told unknown, then resolved": told_unknown,
+    }
+    return {"counts": counts, "violations": {k: sorted(x) for k, x in v.items()}}
 
-    # 1. Charged at most once; every charge traceable to one payment, with its amount and kind.
-    charges = Counter(_sid(e["sessionId"]) for e in facts["ledger"])
-    refs = Counter(e["txnRef"] for e in facts["ledger"])
+
+def _check_charges(
+    ledger: list[dict[str, Any]],
+    payments: dict[str, Any],
+    by_session: dict[str, str],
+    v: Violations,
+) -> None:
+    """1. Charged at most once; every charge traceable to one payment, with its amount and kind."""
+    charges = Counter(_sid(e["sessionId"]) for e in ledger)
+    refs = Counter(e["txnRef"] for e in ledger)
     for sid, n in charges.items():
         if n > 1:
             v["charged more than once"].append(f"session {sid} in the ledger {n} times")
     for ref, n in refs.items():
         if n > 1:
             v["charged more than once"].append(f"TxnRef {ref} in the ledger {n} times")
-    for e in facts["ledger"]:
+    for e in ledger:
         pid = by_session.get(_sid(e["sessionId"]))
         kind = "refund" if e["txnType"] == "R" else "purchase"
         if pid is None:
@@ -96,8 +127,15 @@ def check(facts: dict[str, Any], robots: list[Planned], ui: dict[int, str]) -> d
         elif payments[pid]["amount_cents"] != e["amountCents"] or payments[pid]["kind"] != kind:
             v["charge without a payment"].append(f"{pid}: ledger {kind} {e['amountCents']}")
 
-    # 2. Approved exactly when charged; every payment final and reported.
-    charged = {by_session.get(_sid(e["sessionId"])) for e in facts["ledger"]}
+
+def _check_final_and_reported(
+    ledger: list[dict[str, Any]],
+    payments: dict[str, Any],
+    by_session: dict[str, str],
+    v: Violations,
+) -> None:
+    """2. Approved exactly when charged; every payment final and reported."""
+    charged = {by_session.get(_sid(e["sessionId"])) for e in ledger}
     for pid, p in payments.items():
         if p["state"] not in FINAL:
             v["payment without a final state"].append(f"{pid} is {p['state']}")
@@ -108,9 +146,11 @@ def check(facts: dict[str, Any], robots: list[Planned], ui: dict[int, str]) -> d
         if (p["result"] or {}).get("response_code") == "BY":  # no campaign fault makes a pad busy
             v["PIN pad shared"].append(f"{pid}: Linkly answered PINPAD BUSY")
 
-    # 2b. No invoice paid twice: at most one approved purchase per invoice that is not refunded.
-    refunded = {p["original_id"] for p in payments.values()
-                if p["kind"] == "refund" and p["state"] == "approved"}  # fmt: skip
+
+def _check_invoices_paid_once(
+    payments: dict[str, Any], refunded: set[str | None], v: Violations
+) -> None:
+    """2b. No invoice paid twice: at most one approved purchase per invoice that is not refunded."""
     kept = Counter(
         p["invoice_id"] for pid, p in payments.items()
         if p["kind"] == "purchase" and p["state"] == "approved" and p["invoice_id"]
@@ -120,41 +160,62 @@ def check(facts: dict[str, Any], robots: list[Planned], ui: dict[int, str]) -> d
         if n > 1:
             v["invoice paid twice"].append(f"invoice {invoice_id}: {n} approved purchases")
 
-    # 3. Every approved charge recorded in Bitrix24 once: paid flag, stage, one comment each.
-    crm = facts["crm"]
+
+def _check_recorded_in_bitrix24(
+    crm: dict[str, Any], payments: dict[str, Any], refunded: set[str | None], v: Violations
+) -> None:
+    """3. Every approved charge recorded in Bitrix24 once: paid flag, stage, one comment each."""
     invoices = {i["id"]: i for i in crm["invoices"]}
     paid = Counter(p["entityId"] for p in crm["payments"] if p.get("paid") == "Y")
     for pid, p in payments.items():
         if p["state"] not in FINAL or p["report_state"] != "done":
             continue
-        for entity, owner in (("deal", p["deal_id"]), ("smart_invoice", p["invoice_id"])):
-            n = sum(1 for c in crm["comments"]
-                    if c["ENTITY_TYPE"] == entity and c["ENTITY_ID"] == str(owner)
-                    and pid in c["COMMENT"])  # fmt: skip
-            if owner and n != 1:
-                v["comment not written once"].append(f"{pid}: {n} on {entity} {owner}")
+        _check_comments(crm["comments"], pid, p, v)
         if p["kind"] == "purchase" and p["state"] == "approved" and p["invoice_id"]:
-            inv = invoices.get(p["invoice_id"], {})
             want = 0 if pid in refunded else 1
             if paid[p["invoice_id"]] != want:
                 v["paid flag wrong"].append(
                     f"invoice {p['invoice_id']}: {paid[p['invoice_id']]} paid, want {want}"
                 )
+            inv = invoices.get(p["invoice_id"], {})
             if inv.get("stageSemanticId") != "S":
                 v["stage not moved"].append(f"invoice {p['invoice_id']}: {inv.get('stageId')}")
-            for bp in crm["payments"]:  # a paid payment carries exactly the charge (issue 14)
-                cents = round(Decimal(str(bp["sum"])) * 100)
-                if (
-                    bp["entityId"] == p["invoice_id"]
-                    and bp["paid"] == "Y"
-                    and cents != p["amount_cents"]
-                ):
-                    v["paid payment of another sum"].append(
-                        f"invoice {p['invoice_id']}: payment {bp['id']} of {cents} cents, "
-                        f"charged {p['amount_cents']}"
-                    )
+            _check_paid_sum(crm["payments"], p, v)
 
-    # 4. Every workflow got exactly one outcome, consistent with the payment; unknown resolved.
+
+def _check_comments(
+    comments: list[dict[str, Any]], pid: str, p: dict[str, Any], v: Violations
+) -> None:
+    """One comment naming the payment on its deal and on its invoice."""
+    for entity, owner in (("deal", p["deal_id"]), ("smart_invoice", p["invoice_id"])):
+        n = sum(1 for c in comments
+                if c["ENTITY_TYPE"] == entity and c["ENTITY_ID"] == str(owner)
+                and pid in c["COMMENT"])  # fmt: skip
+        if owner and n != 1:
+            v["comment not written once"].append(f"{pid}: {n} on {entity} {owner}")
+
+
+def _check_paid_sum(
+    bitrix_payments: list[dict[str, Any]], p: dict[str, Any], v: Violations
+) -> None:
+    """A paid payment of the invoice carries exactly the charge (issue 14)."""
+    for bp in bitrix_payments:
+        cents = round(Decimal(str(bp["sum"])) * 100)
+        if bp["entityId"] == p["invoice_id"] and bp["paid"] == "Y" and cents != p["amount_cents"]:
+            v["paid payment of another sum"].append(
+                f"invoice {p['invoice_id']}: payment {bp['id']} of {cents} cents, "
+                f"charged {p['amount_cents']}"
+            )
+
+
+def _check_workflows(
+    facts: dict[str, Any], flows: dict[str, Any], robots: list[Planned], v: Violations
+) -> int:
+    """4. Every workflow got exactly one outcome, consistent with the payment; unknown resolved.
+
+    Returns how many workflows were told unknown (each then checked resolved).
+    """
+    payments = facts["payments"]
     told_unknown = 0
     for r in robots:
         wf = flows.get(r.workflow_id)
@@ -177,20 +238,7 @@ def check(facts: dict[str, Any], robots: list[Planned], ui: dict[int, str]) -> d
         elif status != "error" and (pid not in payments or payments[pid]["state"] != status):
             got = payments.get(pid, {}).get("state")
             v["workflow told something else"].append(f"{r.workflow_id}: {status}, payment {got}")
-    for index, pid in ui.items():
-        if pid not in payments:
-            v["screen payment missing"].append(f"entry {index}: {pid}")
-    counts = {
-        "payments": len(payments),
-        "approved": sum(p["state"] == "approved" for p in payments.values()),
-        "ledger entries": len(facts["ledger"]),
-        "workflows": len(robots),
-        "workflow outcomes": dict(
-            Counter(returns(flows.get(r.workflow_id, {})).get("status") for r in robots)
-        ),
-        "told unknown, then resolved": told_unknown,
-    }
-    return {"counts": counts, "violations": {k: sorted(x) for k, x in v.items()}}
+    return told_unknown
 
 
 def races(app: Any) -> dict[str, int]:

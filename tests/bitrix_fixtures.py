@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 
 from bizproc_app.payments.queues import QUEUE_NAMES, SERIALIZER, queue
 from simulators.bitrix24 import Bitrix24Simulator, SimConfig
-from tests.support import free_port
+from tests.helpers.loopback import free_port
 
 CLIENT_ID = "local.5f0c3a7e12345.00000001"
 CLIENT_SECRET = "test-client-secret-value-0123456789"

@@ -9,8 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -131,17 +130,6 @@ def shop(served_app, ctl, pinpads, b24) -> dict[str, Any]:
     ids["deal_id"] = int(deal.get("id") or deal.get("ID"))
     ids["control"] = b24.urls["control"]
     return ids
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
-    """Poll until predicate() is truthy; return its value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise TimeoutError(f"timed out waiting for {what or predicate}")
 
 
 def payment_of(app, **filters: Any) -> Payment | None:

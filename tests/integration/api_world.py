@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from bizproc_app.extensions import db, secrets
 from bizproc_app.models import Base, Payment, RefundGrant, Terminal, TerminalUser
-from bizproc_app.payments.queues import QUEUE_NAMES, queue
 from bizproc_app.payments.states import now
 from tests.fuzz.conftest import fuzz_app
+from tests.helpers.jobs import queued_jobs
 from tests.payment_fixtures import linkly_overrides
 
 __all__ = ["fuzz_app"]  # the two-portal fixture, reused as is
@@ -132,7 +132,7 @@ def observe(fuzz_app, b24, pinpads, redis_client):
             "bitrix": (seen["requests"], seen["batch_commands"]),
             "crm": {k: len(crm[k]) for k in ("deals", "invoices", "payments", "product_rows")},
             "linkly": dict(pinpads.app.extensions["linkly_requests"]),
-            "jobs": sum(queue(name, redis_client).count for name in QUEUE_NAMES),
+            "jobs": queued_jobs(redis_client),
         }
 
     return now

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from bizproc_app.extensions import db, redis_conn
 from bizproc_app.models import Payment, Terminal
-from bizproc_app.payments.queues import QUEUE_NAMES, queue
 from tests.fuzz.conftest import counts
+from tests.helpers.jobs import queued_jobs
 
 
 def snapshot(ctx: dict[str, Any]) -> dict[str, Any]:
@@ -33,7 +33,7 @@ def snapshot(ctx: dict[str, Any]) -> dict[str, Any]:
             **counts(app),
             "terminals": terminals,
             "payment_rows": payments,
-            "jobs": sum(queue(name, redis).count for name in QUEUE_NAMES),
+            "jobs": queued_jobs(redis),
             "kicks": len(redis.keys("kick:*")),
             "outside_requests": list(ctx["sent"]),
         }

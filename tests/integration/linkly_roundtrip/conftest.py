@@ -13,16 +13,15 @@ from cryptography.fernet import Fernet
 from bizproc_app.linkly import LinklyClient, LinklySettings, RedisTokenStore, TerminalCredentials
 from bizproc_app.storage.secret_box import SecretBox
 from simulators.linkly import LinklySimulator, SimulatorConfig
+from tests.helpers.pos import LinklyClientPos, RecordingSession
+from tests.helpers.receivers import JsonEventReceiver
 from tests.integration.linkly_roundtrip.helpers import (
     PAIR_CODE,
     PASSWORD,
     POS_VENDOR_ID,
     USERNAME,
-    Pos,
-    RecordingSession,
     SimControl,
 )
-from tests.support import EventReceiver
 
 
 @pytest.fixture
@@ -52,9 +51,9 @@ def control(sim: LinklySimulator) -> Iterator[SimControl]:
 
 
 @pytest.fixture(scope="module")
-def receiver() -> Iterator[EventReceiver]:
+def receiver() -> Iterator[JsonEventReceiver]:
     """One notification endpoint for the module; events are told apart by session id."""
-    rec = EventReceiver()
+    rec = JsonEventReceiver()
     yield rec
     rec.close()
 
@@ -99,10 +98,10 @@ def make_client(
 
 
 @pytest.fixture
-def pos(make_client, receiver: EventReceiver) -> Pos:
+def pos(make_client, receiver: JsonEventReceiver) -> LinklyClientPos:
     """A POS whose client paired PIN pad 1 (no token fetched yet)."""
     client, http, store = make_client()
     secret = client.pair(username=USERNAME, password=PASSWORD, pair_code=PAIR_CODE)
     assert secret
     creds = TerminalCredentials(secret=secret, pos_id=str(uuid.uuid4()))
-    return Pos(client, http, store, creds, receiver)
+    return LinklyClientPos(client, http, store, creds, receiver)

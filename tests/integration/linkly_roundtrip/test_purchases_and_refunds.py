@@ -10,9 +10,9 @@ import redis
 
 from bizproc_app.linkly import DisplayEvent, Key, Outcome, ReceiptEvent, to_cents, token_cache_key
 from simulators.linkly import LinklySimulator
+from tests.helpers.pos import LinklyClientPos
 from tests.integration.linkly_roundtrip.helpers import (
     TOKEN_PREFIX,
-    Pos,
     SimControl,
     check_envelopes,
     final_of,
@@ -24,7 +24,11 @@ from tests.integration.linkly_roundtrip.helpers import (
 
 @pytest.mark.parametrize("casing", ["camel", "pascal"])
 def test_purchase_round_trip(
-    casing: str, sim: LinklySimulator, control: SimControl, pos: Pos, redis_client: redis.Redis
+    casing: str,
+    sim: LinklySimulator,
+    control: SimControl,
+    pos: LinklyClientPos,
+    redis_client: redis.Redis,
 ) -> None:
     sim.config.casing = casing
     assert to_cents(Decimal("10.00")) == 1000
@@ -112,7 +116,7 @@ def test_purchase_round_trip(
 
 
 def test_partial_refund_then_refund_beyond_the_remainder_is_declined(
-    control: SimControl, pos: Pos
+    control: SimControl, pos: LinklyClientPos
 ) -> None:
     purchase = pos.purchase(Decimal("10.00"))
     original = pos.wait_final(purchase.session_id)
@@ -151,7 +155,7 @@ def test_partial_refund_then_refund_beyond_the_remainder_is_declined(
 # --------------------------------------------------------------------------------------------
 
 
-def test_bank_decline(control: SimControl, pos: Pos) -> None:
+def test_bank_decline(control: SimControl, pos: LinklyClientPos) -> None:
     p = pos.purchase(Decimal("10.51"))
     assert p.submit is not None and p.submit.accepted
     result = pos.wait_final(p.session_id)
@@ -172,7 +176,9 @@ def test_bank_decline(control: SimControl, pos: Pos) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def test_cancel_with_sendkey_while_cancel_is_enabled(control: SimControl, pos: Pos) -> None:
+def test_cancel_with_sendkey_while_cancel_is_enabled(
+    control: SimControl, pos: LinklyClientPos
+) -> None:
     control.patch_pad(mode="interactive")
     p = pos.purchase(Decimal("25.00"))
     assert p.submit is not None and p.submit.accepted
@@ -206,7 +212,7 @@ def test_cancel_with_sendkey_while_cancel_is_enabled(control: SimControl, pos: P
 
 
 def test_second_purchase_on_a_busy_pinpad_fails_with_by(
-    sim: LinklySimulator, control: SimControl, pos: Pos
+    sim: LinklySimulator, control: SimControl, pos: LinklyClientPos
 ) -> None:
     control.patch_pad(mode="interactive")  # the first purchase waits for the cardholder
     first = pos.purchase(Decimal("12.00"))

@@ -12,10 +12,10 @@ import redis
 
 from bizproc_app.linkly import Outcome, token_cache_key
 from bizproc_app.storage.secret_box import SecretBox
+from tests.helpers.pos import LinklyClientPos
 from tests.integration.linkly_roundtrip.helpers import (
     TOKEN_PATH,
     TOKEN_PREFIX,
-    Pos,
     SimControl,
     check_envelopes,
     final_of,
@@ -27,7 +27,7 @@ from tests.integration.linkly_roundtrip.helpers import (
 
 
 def test_token_revoked_mid_transaction_is_renewed_once_by_the_recovery_get(
-    control: SimControl, pos: Pos, redis_client: redis.Redis
+    control: SimControl, pos: LinklyClientPos, redis_client: redis.Redis
 ) -> None:
     first_token = pos.client.token(credentials=pos.creds)
     key = TOKEN_PREFIX + token_cache_key(pos.creds.secret, pos.creds.pos_id)
@@ -67,15 +67,15 @@ def test_token_revoked_mid_transaction_is_renewed_once_by_the_recovery_get(
 def test_token_cache_is_shared_by_clients_on_the_same_redis(
     make_client,
     control: SimControl,
-    pos: Pos,
+    pos: LinklyClientPos,
     redis_client: redis.Redis,
     box: SecretBox,
 ) -> None:
     other_client, other_http, other_store = make_client()
-    other = Pos(other_client, other_http, other_store, pos.creds, pos.receiver)
+    other = LinklyClientPos(other_client, other_http, other_store, pos.creds, pos.receiver)
     start = threading.Barrier(2)
 
-    def fetch(who: Pos) -> str:
+    def fetch(who: LinklyClientPos) -> str:
         start.wait(timeout=5)
         return who.client.token(credentials=who.creds)
 

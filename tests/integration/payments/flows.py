@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import requests
 
-from tests.integration.payments.conftest import ledger, payment_of, wait_for
+from tests.helpers.bitrix24 import Ctl, workflow_returns
+from tests.helpers.waiting import wait_for
+from tests.integration.payments.conftest import ledger, payment_of
 
 SEND = "linkly_pos_payment"
 REFUND = "linkly_pos_refund"
-
-Ctl = Callable[..., Any]
 
 
 def invoice(ctl: Ctl, deal_id: int, amount: str) -> int:
@@ -30,11 +29,6 @@ def run(ctl: Ctl, deal_id: int, properties: dict[str, Any], code: str = SEND) ->
     return str(wf["id"])
 
 
-def returns(workflow: dict[str, Any]) -> dict[str, Any]:
-    """The values the app sent back, keys lower-cased."""
-    return {k.lower(): v for step in workflow["returns"].values() for k, v in step.items()}
-
-
 def finished(ctl: Ctl, workflow_id: str, timeout: float = 30.0) -> dict[str, Any]:
     """Wait for the workflow to leave `running`; return its return values."""
 
@@ -42,7 +36,7 @@ def finished(ctl: Ctl, workflow_id: str, timeout: float = 30.0) -> dict[str, Any
         workflow = ctl("GET", f"workflows/{workflow_id}")
         return workflow if workflow["status"] != "running" else None
 
-    return returns(wait_for(done, timeout, f"workflow {workflow_id} to finish"))
+    return workflow_returns(wait_for(done, timeout, f"workflow {workflow_id} to finish"))
 
 
 def outcome(ctl: Ctl, deal_id: int, properties: dict[str, Any], code: str = SEND) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import requests
@@ -19,7 +18,6 @@ from bizproc_app.models import (
     TerminalUser,
 )
 from bizproc_app.payments.pipeline import notify_hash
-from bizproc_app.payments.queues import QUEUE_NAMES, queue
 from simulators.bitrix24 import Bitrix24Simulator
 from tests.bitrix_fixtures import frame_token
 
@@ -187,11 +185,6 @@ def robot_form(member_id: str, token: str, deal_id: int, **properties: Any) -> d
     }
 
 
-def queued_jobs(redis_client) -> int:
-    """Jobs waiting on every queue."""
-    return sum(queue(name, redis_client).count for name in QUEUE_NAMES)
-
-
 def transaction_event(session_id: str, txn_ref: str) -> dict[str, Any]:
     """An approved transaction event."""
     return {
@@ -199,17 +192,6 @@ def transaction_event(session_id: str, txn_ref: str) -> dict[str, Any]:
         "ResponseType": "transaction",
         "Response": {"Success": True, "ResponseCode": "00", "TxnRef": txn_ref},
     }
-
-
-def answered_handler_call(ctl, workflow_id: str) -> dict[str, Any]:
-    """The simulator's handler POST of this workflow, once the app answered it."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        for entry in ctl("GET", "outbound"):
-            if workflow_id in str(entry["form"]) and entry["status"] is not None:
-                return entry
-        time.sleep(0.05)
-    raise TimeoutError(f"no answered handler call for {workflow_id}")
 
 
 def lifecycle_form(event: str, member_id: str, app_token: str, issued: dict) -> dict[str, str]:

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from bizproc_app.extensions import db
 from bizproc_app.models import JournalEntry, Payment
 from tests.fuzz.conftest import NOTIFY_SECRET
+from tests.helpers.jobs import queued_jobs
 from tests.integration.portal_isolation.helpers import (
     B_NOTIFY_SECRET,
     B_SESSION,
-    queued_jobs,
     refused,
     rows_of,
     snapshot,

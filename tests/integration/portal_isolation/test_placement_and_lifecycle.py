@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from tests.fuzz.conftest import APP_TOKEN, OTHER_TOKEN
+from tests.helpers.jobs import queued_jobs
 from tests.integration.portal_isolation.helpers import (
     b_untouched,
     lifecycle_form,
-    queued_jobs,
     refused,
     sim_call,
     snapshot,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from tests.fuzz.conftest import APP_TOKEN, OTHER_TOKEN
+from tests.helpers.bitrix24 import handler_call, workflow_returns
+from tests.helpers.jobs import queued_jobs
 from tests.integration.portal_isolation.helpers import (
-    answered_handler_call,
     b_untouched,
-    queued_jobs,
     refused,
     robot_form,
     snapshot,
@@ -89,11 +89,11 @@ def test_a_robot_naming_b_objects_is_told_no_and_b_is_untouched(
         "robots/run",
         {"id": robot_portals["deal_a"], "code": code, "properties": properties},
     )
-    call = answered_handler_call(ctl, wf["id"])
+    call = handler_call(ctl, wf["id"])
     assert call["status"] == 200 and '"queued"' in call["response"], call["response"]
     assert run_jobs() >= 1
     done = ctl("GET", f"workflows/{wf['id']}")
-    values = {k.lower(): v for step in done["returns"].values() for k, v in step.items()}
+    values = workflow_returns(done)
     assert values["status"] == "error", values
     assert field in values["error"] and problem in values["error"].lower(), values["error"]
     after = snapshot(served_app, b["portal_id"])

@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from sqlalchemy import select
 
 from bizproc_app.extensions import db, secrets
 from bizproc_app.models import Payment, Portal
 from bizproc_app.terminals.management import pair_terminal
 from bizproc_app.wiring.services import linkly
-from simulators.linkly import LinklySimulator, SimulatorConfig
+from simulators.linkly import LinklyControl, LinklySimulator, SimulatorConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -144,4 +143,5 @@ def payment_of(app, **filters: Any) -> Payment | None:
 
 def ledger(pinpads: LinklySimulator) -> list[dict[str, Any]]:
     """What the simulator actually charged and refunded."""
-    return requests.get(f"{pinpads.base_url}/_sim/ledger", timeout=10).json()["entries"]
+    with LinklyControl(pinpads.base_url) as control:
+        return control.ledger()

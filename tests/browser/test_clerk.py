@@ -14,11 +14,10 @@ from typing import Any
 
 import pytest
 import redis
-import requests
 from playwright.sync_api import FrameLocator, Locator, Page, expect
 from rq import Worker
 
-from simulators.linkly import LinklySimulator
+from simulators.linkly import LinklyControl, LinklySimulator
 from tests.browser.support import (
     Session,
     assert_loopback_only,
@@ -44,11 +43,9 @@ def app_overrides(pinpads: LinklySimulator) -> dict[str, Any]:
 @pytest.fixture
 def interactive(pinpads: LinklySimulator) -> LinklySimulator:
     """PIN pad 1 waits for the virtual PIN pad page; a prompt waits long enough for a person."""
-    base = f"{pinpads.base_url}/_sim"
-    resp = requests.patch(f"{base}/pinpads/1", json={"mode": "interactive"}, timeout=10)
-    assert resp.status_code == 200, resp.text
-    resp = requests.patch(f"{base}/config", json={"input_timeout": 30}, timeout=10)
-    assert resp.status_code == 200, resp.text
+    with LinklyControl(pinpads.base_url) as control:
+        control.change_pinpad("1", mode="interactive")
+        control.configure(input_timeout=30)
     return pinpads
 
 

@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import requests
 from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 
@@ -20,7 +19,7 @@ INVOICE = 31
 
 
 @pytest.fixture
-def cli(fuzz_app, b24, monkeypatch):
+def cli(fuzz_app, b24, b24_control, monkeypatch):
     """fuzz_app plus what refusals need, and a log of every request not meant for Bitrix24.
 
     Added: an uninstalled portal, terminal Tc (portal A, not shared, user 5), a removed
@@ -38,15 +37,11 @@ def cli(fuzz_app, b24, monkeypatch):
         return real_send(self, request, *args, **kwargs)
 
     monkeypatch.setattr(HTTPAdapter, "send", send)
-    ctl = b24.urls["control"]
-    requests.post(f"{ctl}config", json={"rate_limit": False}, timeout=10).raise_for_status()
+    b24_control.configure(rate_limit=False)
 
     def invoice(currency: str) -> int:
         fields = {"title": "Fuzz", "opportunity": 25, "currencyId": currency}
-        made = requests.post(
-            f"{ctl}invoices", json={"fields": fields, "run_robots": False}, timeout=10
-        )
-        return int(made.json()["id"])
+        return int(b24_control.add_invoice(fields, run_robots=False)["id"])
 
     invoices = {"paid": invoice("AUD"), "usd": invoice("USD"), "locked": invoice("AUD")}
     with app.app_context():

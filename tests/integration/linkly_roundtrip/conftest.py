@@ -20,7 +20,7 @@ from tests.integration.linkly_roundtrip.helpers import (
     PASSWORD,
     POS_VENDOR_ID,
     USERNAME,
-    SimControl,
+    PadOneControl,
 )
 
 
@@ -44,10 +44,10 @@ def sim() -> Iterator[LinklySimulator]:
 
 
 @pytest.fixture
-def control(sim: LinklySimulator) -> Iterator[SimControl]:
-    ctl = SimControl(sim.base_url)
-    yield ctl
-    ctl.close()
+def control(sim: LinklySimulator) -> Iterator[PadOneControl]:
+    """The simulator's control client, PIN pad 1 by default."""
+    with PadOneControl(sim.base_url, timeout=5) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

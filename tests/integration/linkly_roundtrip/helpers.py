@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
-
 from bizproc_app.linkly import Notification, TransactionResult, parse_notification
+from simulators.linkly import LinklyControl
 from tests.helpers.pos import Purchase
 
 USERNAME = "sim-user"
@@ -17,54 +16,21 @@ TOKEN_PREFIX = "linkly:token:"
 TOKEN_PATH = "/v1/tokens/cloudpos"
 
 
-class SimControl:
-    """The simulator's control API (`/_sim/...`) over HTTP."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base = f"{base_url}/_sim"
-        self.http = requests.Session()
-
-    def _ok(self, response: requests.Response) -> Any:
-        assert response.status_code < 300, (response.status_code, response.text)
-        return response.json()
+class PadOneControl(LinklyControl):
+    """The simulator's control API, aimed at PIN pad 1: faults arm for its next transaction and
+    sessions list its own, unless told otherwise."""
 
     def arm(self, fault: str, **spec: Any) -> dict[str, Any]:
         """Arm a fault on PIN pad 1 for its next transaction (unless spec says otherwise)."""
-        body = {"fault": fault, "pinpad": "1", "ops": ["transaction"], **spec}
-        return self._ok(self.http.post(f"{self.base}/faults", json=body, timeout=5))
+        return super().arm(fault, **{"pinpad": "1", "ops": ["transaction"], **spec})
 
-    def faults(self) -> list[dict[str, Any]]:
-        return self._ok(self.http.get(f"{self.base}/faults", timeout=5))["faults"]
-
-    def ledger(self, txn_ref: str | None = None) -> list[dict[str, Any]]:
-        params = {"txnRef": txn_ref} if txn_ref else {}
-        return self._ok(self.http.get(f"{self.base}/ledger", params=params, timeout=5))["entries"]
-
-    def sessions(self, pinpad: str = "1") -> list[dict[str, Any]]:
-        params = {"pinpad": pinpad}
-        return self._ok(self.http.get(f"{self.base}/sessions", params=params, timeout=5))[
-            "sessions"
-        ]
-
-    def session(self, sid: str) -> dict[str, Any]:
-        return self._ok(self.http.get(f"{self.base}/sessions/{sid}", timeout=5))
-
-    def session_status(self, sid: str) -> int:
-        return self.http.get(f"{self.base}/sessions/{sid}", timeout=5).status_code
-
-    def stats(self) -> dict[str, Any]:
-        return self._ok(self.http.get(f"{self.base}/stats", timeout=5))
+    def sessions(self, pinpad: str | None = "1") -> list[dict[str, Any]]:
+        """PIN pad 1's sessions (every pad's with pinpad=None)."""
+        return super().sessions(pinpad)
 
     def patch_pad(self, pad_id: str = "1", **changes: Any) -> dict[str, Any]:
-        return self._ok(self.http.patch(f"{self.base}/pinpads/{pad_id}", json=changes, timeout=5))
-
-    def press(self, button: str, pad_id: str = "1") -> bool:
-        body = {"button": button}
-        answer = self.http.post(f"{self.base}/pinpads/{pad_id}/press", json=body, timeout=5)
-        return bool(self._ok(answer)["accepted"])
-
-    def close(self) -> None:
-        self.http.close()
+        """Change PIN pad 1 (mode, cardholder_delay, account, logged_on)."""
+        return self.change_pinpad(pad_id, **changes)
 
 
 def parsed(events: list[dict[str, Any]]) -> list[Notification]:

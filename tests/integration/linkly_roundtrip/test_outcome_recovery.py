@@ -17,7 +17,7 @@ from bizproc_app.linkly import (
     to_cents,
 )
 from tests.helpers.pos import LinklyClientPos
-from tests.integration.linkly_roundtrip.helpers import SimControl
+from tests.integration.linkly_roundtrip.helpers import PadOneControl
 
 # --------------------------------------------------------------------------------------------
 # 6. Dropped response: charged, but the client never hears it
@@ -25,7 +25,7 @@ from tests.integration.linkly_roundtrip.helpers import SimControl
 
 
 def test_dropped_response_is_outcome_unknown_and_recovered_without_a_second_post(
-    control: SimControl, pos: LinklyClientPos
+    control: PadOneControl, pos: LinklyClientPos
 ) -> None:
     control.arm("drop_response")
     session_id, txn_ref = new_session_id(), new_txn_ref()
@@ -63,7 +63,7 @@ def test_dropped_response_is_outcome_unknown_and_recovered_without_a_second_post
 @pytest.mark.parametrize("processed", [True, False], ids=["processed", "not-processed"])
 @pytest.mark.parametrize("status", [408, 500, 502, 503])
 def test_http_error_on_the_post_is_outcome_unknown_until_recovery(
-    status: int, processed: bool, control: SimControl, pos: LinklyClientPos
+    status: int, processed: bool, control: PadOneControl, pos: LinklyClientPos
 ) -> None:
     control.arm("http_error", params={"status": status, "on": "post", "processed": processed})
     session_id, txn_ref = new_session_id(), new_txn_ref()
@@ -97,7 +97,7 @@ def test_http_error_on_the_post_is_outcome_unknown_until_recovery(
 
 @pytest.mark.parametrize("status", [408, 503])
 def test_http_error_on_the_recovery_get_is_outcome_unknown_then_resolves(
-    status: int, control: SimControl, pos: LinklyClientPos
+    status: int, control: PadOneControl, pos: LinklyClientPos
 ) -> None:
     p = pos.purchase(Decimal("10.00"))
     assert p.submit is not None and p.submit.accepted
@@ -118,7 +118,7 @@ def test_http_error_on_the_recovery_get_is_outcome_unknown_then_resolves(
 
 @pytest.mark.parametrize("form", ["hyphenated", "compact"])
 def test_recovery_of_an_unknown_session_is_not_found(
-    form: str, control: SimControl, pos: LinklyClientPos
+    form: str, control: PadOneControl, pos: LinklyClientPos
 ) -> None:
     sid = str(uuid.uuid4()) if form == "hyphenated" else uuid.uuid4().hex
     answer = pos.client.transaction_status(credentials=pos.creds, session_id=sid)

@@ -13,7 +13,7 @@ from simulators.linkly import LinklySimulator
 from tests.helpers.pos import LinklyClientPos
 from tests.integration.linkly_roundtrip.helpers import (
     TOKEN_PREFIX,
-    SimControl,
+    PadOneControl,
     check_envelopes,
     final_of,
 )
@@ -26,7 +26,7 @@ from tests.integration.linkly_roundtrip.helpers import (
 def test_purchase_round_trip(
     casing: str,
     sim: LinklySimulator,
-    control: SimControl,
+    control: PadOneControl,
     pos: LinklyClientPos,
     redis_client: redis.Redis,
 ) -> None:
@@ -116,7 +116,7 @@ def test_purchase_round_trip(
 
 
 def test_partial_refund_then_refund_beyond_the_remainder_is_declined(
-    control: SimControl, pos: LinklyClientPos
+    control: PadOneControl, pos: LinklyClientPos
 ) -> None:
     purchase = pos.purchase(Decimal("10.00"))
     original = pos.wait_final(purchase.session_id)
@@ -155,7 +155,7 @@ def test_partial_refund_then_refund_beyond_the_remainder_is_declined(
 # --------------------------------------------------------------------------------------------
 
 
-def test_bank_decline(control: SimControl, pos: LinklyClientPos) -> None:
+def test_bank_decline(control: PadOneControl, pos: LinklyClientPos) -> None:
     p = pos.purchase(Decimal("10.51"))
     assert p.submit is not None and p.submit.accepted
     result = pos.wait_final(p.session_id)
@@ -177,7 +177,7 @@ def test_bank_decline(control: SimControl, pos: LinklyClientPos) -> None:
 
 
 def test_cancel_with_sendkey_while_cancel_is_enabled(
-    control: SimControl, pos: LinklyClientPos
+    control: PadOneControl, pos: LinklyClientPos
 ) -> None:
     control.patch_pad(mode="interactive")
     p = pos.purchase(Decimal("25.00"))
@@ -212,7 +212,7 @@ def test_cancel_with_sendkey_while_cancel_is_enabled(
 
 
 def test_second_purchase_on_a_busy_pinpad_fails_with_by(
-    sim: LinklySimulator, control: SimControl, pos: LinklyClientPos
+    sim: LinklySimulator, control: PadOneControl, pos: LinklyClientPos
 ) -> None:
     control.patch_pad(mode="interactive")  # the first purchase waits for the cardholder
     first = pos.purchase(Decimal("12.00"))

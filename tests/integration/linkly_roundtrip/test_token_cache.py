@@ -16,7 +16,7 @@ from tests.helpers.pos import LinklyClientPos
 from tests.integration.linkly_roundtrip.helpers import (
     TOKEN_PATH,
     TOKEN_PREFIX,
-    SimControl,
+    PadOneControl,
     check_envelopes,
     final_of,
 )
@@ -27,7 +27,7 @@ from tests.integration.linkly_roundtrip.helpers import (
 
 
 def test_token_revoked_mid_transaction_is_renewed_once_by_the_recovery_get(
-    control: SimControl, pos: LinklyClientPos, redis_client: redis.Redis
+    control: PadOneControl, pos: LinklyClientPos, redis_client: redis.Redis
 ) -> None:
     first_token = pos.client.token(credentials=pos.creds)
     key = TOKEN_PREFIX + token_cache_key(pos.creds.secret, pos.creds.pos_id)
@@ -66,7 +66,7 @@ def test_token_revoked_mid_transaction_is_renewed_once_by_the_recovery_get(
 
 def test_token_cache_is_shared_by_clients_on_the_same_redis(
     make_client,
-    control: SimControl,
+    control: PadOneControl,
     pos: LinklyClientPos,
     redis_client: redis.Redis,
     box: SecretBox,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import requests
-
+from simulators.linkly import LinklyControl
 from tests.helpers.bitrix24 import Ctl, workflow_returns
 from tests.helpers.waiting import wait_for
 from tests.integration.payments.conftest import ledger, payment_of
@@ -92,15 +91,14 @@ def refunds(pinpads: Any) -> list[dict[str, Any]]:
 
 def transaction_posts(pinpads: Any) -> list[dict[str, Any]]:
     """Every transaction session Linkly received (one per POST)."""
-    rows = requests.get(f"{pinpads.base_url}/_sim/sessions", timeout=10).json()["sessions"]
-    return [r for r in rows if r["op"] == "transaction"]
+    with LinklyControl(pinpads.base_url) as control:
+        return [r for r in control.sessions() if r["op"] == "transaction"]
 
 
 def linkly(pinpads: Any, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    """Call the Linkly simulator's control API."""
-    resp = requests.request(method, f"{pinpads.base_url}/_sim/{path}", json=body, timeout=10)
-    assert resp.status_code < 400, resp.text
-    return resp.json()
+    """Call the Linkly simulator's control API; an HTTP error fails the test (ControlError)."""
+    with LinklyControl(pinpads.base_url) as control:
+        return control.call(method, path, body)
 
 
 def fault(pinpads: Any, name: str, **spec: Any) -> int:

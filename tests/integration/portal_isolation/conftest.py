@@ -15,7 +15,8 @@ from bizproc_app.models import Portal, Terminal
 from simulators.bitrix24 import Bitrix24Simulator, SimConfig
 from tests.bitrix_fixtures import CLIENT_ID, CLIENT_SECRET
 from tests.fuzz.conftest import OTHER_TOKEN, fuzz_app
-from tests.integration.portal_isolation.helpers import add_b_payments, new_deal, sim_call
+from tests.helpers.bitrix24 import b24_ctl
+from tests.integration.portal_isolation.helpers import add_b_payments, new_deal
 
 __all__ = ["fuzz_app"]  # the two-portal fixture, reused as is
 
@@ -37,7 +38,7 @@ def portals(fuzz_app, b24, b24_b) -> dict[str, Any]:
     deal_a, invoice_a = new_deal(b24, "A lunch")
     # B has more documents than A, so its last ids exist nowhere in A's portal.
     b_docs = [new_deal(b24_b, f"B deal {n}") for n in range(3)]
-    issued = sim_call(b24_b, "POST", "token", {"user_id": 1})
+    issued = b24_ctl(b24_b, "POST", "token", {"user_id": 1})
     order = requests.post(
         f"{issued['client_endpoint']}crm.item.payment.add.json",
         json={"entityTypeId": 2, "entityId": b_docs[-1][0], "auth": issued["access_token"]},
@@ -77,7 +78,7 @@ def portals(fuzz_app, b24, b24_b) -> dict[str, Any]:
         }
     assert ids["b"]["deal_id"] > deal_a and ids["b"]["invoice_id"] > invoice_a
     assert ids["b"]["shared_invoice_id"] == invoice_a  # the same number in both portals
-    sim_call(b24_b, "DELETE", "requests")
+    b24_ctl(b24_b, "DELETE", "requests")
     return ids
 
 
@@ -87,7 +88,7 @@ def robot_portals(served_app, ctl, b24, b24_b) -> dict[str, Any]:
     assert ctl("POST", "install", {"mode": "event"})["status"] == 200
     deal_a, invoice_a = new_deal(b24, "A lunch")
     b_docs = [new_deal(b24_b, f"B deal {n}") for n in range(3)]
-    issued = sim_call(b24_b, "POST", "token", {"user_id": 1})
+    issued = b24_ctl(b24_b, "POST", "token", {"user_id": 1})
     with served_app.app_context():
         portal_a = db.session.scalar(select(Portal))
         terminal_a = Terminal(portal=portal_a, name="Front", shared=True)
@@ -118,5 +119,5 @@ def robot_portals(served_app, ctl, b24, b24_b) -> dict[str, Any]:
             },
         }
     assert ids["b"]["paid_invoice_id"] == invoice_a
-    sim_call(b24_b, "DELETE", "requests")
+    b24_ctl(b24_b, "DELETE", "requests")
     return ids

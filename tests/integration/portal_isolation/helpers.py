@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
 from sqlalchemy import func, select
 
 from bizproc_app.extensions import db
@@ -20,6 +19,7 @@ from bizproc_app.models import (
 from bizproc_app.payments.pipeline import notify_hash
 from simulators.bitrix24 import Bitrix24Simulator
 from tests.bitrix_fixtures import frame_token
+from tests.helpers.bitrix24 import b24_ctl
 
 B_NOTIFY_SECRET = "notify-secret-of-portal-b-payment"
 B_SESSION = "1" * 32
@@ -31,21 +31,13 @@ COUNTED = {
 }
 
 
-def sim_call(sim: Bitrix24Simulator, method: str, path: str, body: dict | None = None) -> Any:
-    resp = requests.request(
-        method, f"{sim.urls['control'].rstrip('/')}/{path}", json=body, timeout=30
-    )
-    assert resp.status_code < 500, resp.text
-    return resp.json()
-
-
 def new_deal(sim: Bitrix24Simulator, title: str) -> tuple[int, int]:
     """A deal with one unpaid AUD invoice; returns (deal id, invoice id)."""
-    deal = sim_call(
+    deal = b24_ctl(
         sim, "POST", "deals", {"fields": {"title": title, "opportunity": 30, "currencyId": "AUD"}}
     )
     deal_id = int(deal.get("id") or deal.get("ID"))
-    invoice = sim_call(
+    invoice = b24_ctl(
         sim,
         "POST",
         "invoices",
@@ -132,13 +124,13 @@ def snapshot(app, portal_b: int) -> dict[str, Any]:
 
 def crm_of(sim: Bitrix24Simulator) -> dict[str, int]:
     """How many CRM documents and payments a simulated portal holds."""
-    crm = sim_call(sim, "GET", "crm")
+    crm = b24_ctl(sim, "GET", "crm")
     return {k: len(crm[k]) for k in ("deals", "invoices", "payments", "comments")}
 
 
 def b_untouched(sim_b: Bitrix24Simulator) -> None:
     """Portal B's Bitrix24 was never called (the fixture reset its counters)."""
-    seen = sim_call(sim_b, "GET", "requests")
+    seen = b24_ctl(sim_b, "GET", "requests")
     assert not seen["requests"] and not seen["batch_commands"], seen
 
 

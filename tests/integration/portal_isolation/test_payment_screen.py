@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers.bitrix24 import b24_ctl
 from tests.integration.portal_isolation.helpers import (
     b_untouched,
     bearer,
     crm_of,
     refused,
-    sim_call,
     snapshot,
 )
 
@@ -142,7 +142,7 @@ def test_a_cannot_pay_b_invoice_or_order_payment(
 def test_a_cannot_add_an_invoice_to_b_deal(fuzz_app, portals, b24, b24_b) -> None:
     b = portals["b"]
     before, crm_a, crm_b = snapshot(fuzz_app, b["portal_id"]), crm_of(b24), crm_of(b24_b)
-    sim_call(b24_b, "DELETE", "requests")
+    b24_ctl(b24_b, "DELETE", "requests")
     resp = fuzz_app.test_client().post(
         f"/api/deals/{b['deal_id']}/invoices",
         json={"title": "Sneaky", "amount": "5.00"},

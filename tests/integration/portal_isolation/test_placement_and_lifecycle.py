@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 from tests.fuzz.conftest import APP_TOKEN, OTHER_TOKEN
+from tests.helpers.bitrix24 import b24_ctl
 from tests.helpers.jobs import queued_jobs
 from tests.integration.portal_isolation.helpers import (
     b_untouched,
     lifecycle_form,
     refused,
-    sim_call,
     snapshot,
 )
 
@@ -62,7 +62,7 @@ def test_a_lifecycle_event_aimed_at_b_is_refused(
     # A's genuine access token (app.info vouches for A) and A's application token, B's member id:
     # were it accepted, B's tokens, endpoint and application token would become A's.
     b = portals["b"]
-    issued_a = sim_call(b24, "POST", "token", {"user_id": 1})
+    issued_a = b24_ctl(b24, "POST", "token", {"user_id": 1})
     before = snapshot(fuzz_app, b["portal_id"])
     resp = fuzz_app.test_client().post(
         path, data=lifecycle_form(event, b["member_id"], APP_TOKEN, issued_a)

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 import requests
 
-from simulators.bitrix24 import Bitrix24Simulator, SimConfig
+from simulators.bitrix24 import Bitrix24Control, Bitrix24Simulator, SimConfig
+from tests.helpers.bitrix24 import CONTROL_TIMEOUT, ctl_over
 from tests.helpers.receivers import FormPostReceiver
 
 
@@ -19,17 +20,13 @@ class Client:
         self.sim = sim
         self.urls = sim.urls
         self.http = requests.Session()
+        self.control = Bitrix24Control(self.urls["portal"], self.http, CONTROL_TIMEOUT)
+        self.ctl = ctl_over(self.control)  # ctl(verb, path, body=None): the answer's JSON
         self.token = self.issue(1)["access_token"]
 
     def issue(self, user_id: int = 1, **extra: Any) -> dict[str, Any]:
         """A fresh token pair for a user."""
         return self.ctl("POST", "token", {"user_id": user_id, **extra})
-
-    def ctl(self, verb: str, path: str, body: dict | None = None) -> Any:
-        """Call the control API and return its JSON."""
-        r = self.http.request(verb, self.urls["control"] + path, json=body)
-        assert r.status_code < 500, r.text
-        return r.json()
 
     def call(self, method: str, params: dict | None = None, token: str | None = None):
         """POST JSON to /rest/<method>; return the response."""

@@ -6,7 +6,9 @@ from typing import Any
 
 import requests
 
-from tests.helpers.pos import TIMEOUT
+from simulators.linkly import LinklyControl
+
+TIMEOUT = 10  # seconds
 
 
 def core_pad(amount: Any) -> dict[str, str]:
@@ -32,6 +34,7 @@ def purchase(amount: int = 1000, ref: str = "REF0001", **extra: Any) -> dict[str
     }
 
 
-def control(base: str, method: str, path: str, **kwargs: Any) -> requests.Response:
-    """Call the /_sim/ control API."""
-    return requests.request(method, f"{base}/_sim{path}", timeout=TIMEOUT, **kwargs)
+def control(base: str, method: str, path: str, json: Any = None) -> requests.Response:
+    """Call the /_sim/ control API; return the response, whatever its status."""
+    with LinklyControl(base, timeout=TIMEOUT) as client:
+        return client.request(method, path, json, check=False)

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 import redis
-import requests
 from rq import SimpleWorker
 from werkzeug.serving import make_server
 
 from bizproc_app.payments.queues import QUEUE_NAMES, SERIALIZER, queue
-from simulators.bitrix24 import Bitrix24Simulator, SimConfig
-from tests.support import free_port
+from simulators.bitrix24 import Bitrix24Control, Bitrix24Simulator, SimConfig
+from tests.helpers.bitrix24 import CONTROL_TIMEOUT, Ctl, ctl_over
+from tests.helpers.loopback import free_port
 
 CLIENT_ID = "local.5f0c3a7e12345.00000001"
 CLIENT_SECRET = "test-client-secret-value-0123456789"
@@ -65,17 +65,16 @@ def served_app(make_app, b24, app_port: int, app_overrides) -> Iterator[Any]:
 
 
 @pytest.fixture
-def ctl(b24) -> Callable[..., Any]:
-    """Call the simulator's control API; returns the decoded JSON."""
+def b24_control(b24) -> Iterator[Bitrix24Control]:
+    """The simulator's control client."""
+    with Bitrix24Control(b24.urls["portal"], timeout=CONTROL_TIMEOUT) as control:
+        yield control
 
-    def call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        resp = requests.request(
-            method, f"{b24.urls['control'].rstrip('/')}/{path}", json=body, timeout=30
-        )
-        assert resp.status_code < 500, resp.text
-        return resp.json()
 
-    return call
+@pytest.fixture
+def ctl(b24_control: Bitrix24Control) -> Ctl:
+    """Call the simulator's control API; returns the decoded JSON (of a 4xx answer too)."""
+    return ctl_over(b24_control)
 
 
 @pytest.fixture
@@ -111,9 +110,8 @@ def frame_token(
     from bizproc_app.bitrix import PortalTokens
     from bizproc_app.web.frame_session import Entity, FrameUser, open_session
 
-    pair = requests.post(
-        f"{control_url.rstrip('/')}/token", json={"user_id": user_id}, timeout=10
-    ).json()
+    with Bitrix24Control(control_url, timeout=10) as control:
+        pair = control.token(user_id)
     card = Entity(*entity) if entity else None
     user = FrameUser(portal_id, user_id, f"User {user_id}", admin, entity=card)
     tokens = PortalTokens(pair["access_token"], pair["refresh_token"], 0)

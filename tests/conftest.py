@@ -14,7 +14,7 @@ from bizproc_app import create_app
 from bizproc_app.config import Config
 from bizproc_app.extensions import make_engine
 from bizproc_app.storage import migrate
-from tests.support import is_loopback, start_redis
+from tests.helpers.loopback import is_loopback, start_redis
 
 pytest_plugins = ["tests.bitrix_fixtures", "tests.payment_fixtures"]
 

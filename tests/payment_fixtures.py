@@ -9,20 +9,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from sqlalchemy import select
 
 from bizproc_app.extensions import db, secrets
 from bizproc_app.models import Payment, Portal
 from bizproc_app.terminals.management import pair_terminal
 from bizproc_app.wiring.services import linkly
-from simulators.linkly import LinklySimulator, SimulatorConfig
+from simulators.linkly import LinklyControl, LinklySimulator, SimulatorConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -133,17 +131,6 @@ def shop(served_app, ctl, pinpads, b24) -> dict[str, Any]:
     return ids
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
-    """Poll until predicate() is truthy; return its value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise TimeoutError(f"timed out waiting for {what or predicate}")
-
-
 def payment_of(app, **filters: Any) -> Payment | None:
     """The newest payment matching the filters, detached from the session."""
     with app.app_context():
@@ -156,4 +143,5 @@ def payment_of(app, **filters: Any) -> Payment | None:
 
 def ledger(pinpads: LinklySimulator) -> list[dict[str, Any]]:
     """What the simulator actually charged and refunded."""
-    return requests.get(f"{pinpads.base_url}/_sim/ledger", timeout=10).json()["entries"]
+    with LinklyControl(pinpads.base_url) as control:
+        return control.ledger()

@@ -1,13 +1,25 @@
-"""What the browser tests share: a recorded browser context and the loopback check."""
+"""What the browser tests share: a recorded browser context, screenshots of the app's frame
+once the portal has fitted it, and the loopback check."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.sync_api import BrowserContext, ConsoleMessage, Frame, FrameLocator, Page, Response
+from playwright.sync_api import (
+    BrowserContext,
+    ConsoleMessage,
+    Frame,
+    FrameLocator,
+    Locator,
+    Page,
+    Response,
+)
+
+from tests.helpers.waiting import wait_for
 
 TIMEOUT_MS = 20_000
 ROOT = Path(__file__).resolve().parents[2]
@@ -15,6 +27,7 @@ SCREENSHOTS = ROOT / "test-artifacts/screenshots"
 DOC_SCREENSHOTS = ROOT / "docs/screenshots"
 # The README's pictures change only on purpose: UPDATE_DOC_SCREENSHOTS=1 make test.
 UPDATE_DOCS = bool(os.environ.get("UPDATE_DOC_SCREENSHOTS"))
+DOC_LIMIT = 150_000  # bytes: the README's pictures stay small
 
 
 @dataclass
@@ -69,6 +82,44 @@ def placement_iframe(placement: str) -> str:
 def frame_of(page: Page, placement: str) -> FrameLocator:
     """The placement's iframe, for Playwright's frame locators."""
     return page.frame_locator(placement_iframe(placement))
+
+
+def content_height(frame: FrameLocator) -> int:
+    """Height of the app's content inside its frame."""
+    return int(frame.locator(".pos-root").evaluate("n => Math.ceil(n.offsetHeight)"))
+
+
+def frame_height(iframe: Locator) -> int:
+    """Height of the portal's iframe element."""
+    return int(iframe.evaluate("f => Math.round(f.getBoundingClientRect().height)"))
+
+
+def wait_fitted(iframe: Locator, frame: FrameLocator) -> None:
+    """The portal resized the iframe to the app's content (SDK resizeWindow)."""
+
+    def fitted() -> bool:
+        return abs(frame_height(iframe) - content_height(frame)) <= 4
+
+    try:
+        wait_for(fitted, 10, "the frame to fit its content")
+    except TimeoutError:
+        raise AssertionError(
+            f"iframe {frame_height(iframe)}px, content {content_height(frame)}px"
+        ) from None
+
+
+def screenshot(iframe: Locator, frame: FrameLocator, name: str, doc: str = "") -> None:
+    """Screenshot of the app's frame, once the portal has fitted it to the content, under
+    test-artifacts/screenshots/; copied to docs/screenshots/DOC.png with UPDATE_DOCS."""
+    wait_fitted(iframe, frame)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    iframe.screenshot(path=str(path))
+    if doc and UPDATE_DOCS:
+        DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOC_SCREENSHOTS / f"{doc}.png")
+        size = (DOC_SCREENSHOTS / f"{doc}.png").stat().st_size
+        assert size < DOC_LIMIT, f"{doc}.png is {size} bytes"
 
 
 def assert_loopback_only(urls: list[str]) -> None:

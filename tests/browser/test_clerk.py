@@ -9,30 +9,29 @@ run the payments. Every request stays on 127.0.0.1 and the console stays free of
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import redis
-import requests
 from playwright.sync_api import FrameLocator, Locator, Page, expect
 from rq import Worker
 
-from simulators.linkly import LinklySimulator
+from simulators.linkly import LinklyControl, LinklySimulator
 from tests.browser.support import (
-    DOC_SCREENSHOTS,
-    SCREENSHOTS,
-    UPDATE_DOCS,
     Session,
     assert_loopback_only,
+    content_height,
+    frame_height,
     frame_of,
     placement_iframe,
+    screenshot,
+    wait_fitted,
 )
-from tests.payment_fixtures import ledger, linkly_overrides, wait_for
+from tests.helpers.waiting import wait_for
+from tests.payment_fixtures import ledger, linkly_overrides
 
 TAB = "CRM_DEAL_DETAIL_TAB"
-DOC_LIMIT = 150_000  # bytes: the README's pictures stay small
 
 
 @pytest.fixture
@@ -44,11 +43,9 @@ def app_overrides(pinpads: LinklySimulator) -> dict[str, Any]:
 @pytest.fixture
 def interactive(pinpads: LinklySimulator) -> LinklySimulator:
     """PIN pad 1 waits for the virtual PIN pad page; a prompt waits long enough for a person."""
-    base = f"{pinpads.base_url}/_sim"
-    resp = requests.patch(f"{base}/pinpads/1", json={"mode": "interactive"}, timeout=10)
-    assert resp.status_code == 200, resp.text
-    resp = requests.patch(f"{base}/config", json={"input_timeout": 30}, timeout=10)
-    assert resp.status_code == 200, resp.text
+    with LinklyControl(pinpads.base_url) as control:
+        control.change_pinpad("1", mode="interactive")
+        control.configure(input_timeout=30)
     return pinpads
 
 
@@ -141,36 +138,19 @@ class Clerk:
 
     def shot(self, name: str, doc: str = "") -> None:
         """Screenshot of the app's frame (the end state) under test-artifacts/screenshots/."""
-        self.wait_fitted()
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
-        self.iframe.screenshot(path=str(path))
-        if doc and UPDATE_DOCS:
-            DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, DOC_SCREENSHOTS / f"{doc}.png")
-            size = (DOC_SCREENSHOTS / f"{doc}.png").stat().st_size
-            assert size < DOC_LIMIT, f"{doc}.png is {size} bytes"
+        screenshot(self.iframe, self.frame, name, doc)
 
     def content_height(self) -> int:
         """Height of the app's content inside the frame."""
-        return int(self.frame.locator(".pos-root").evaluate("n => Math.ceil(n.offsetHeight)"))
+        return content_height(self.frame)
 
     def frame_height(self) -> int:
         """Height of the portal's iframe element."""
-        return int(self.iframe.evaluate("f => Math.round(f.getBoundingClientRect().height)"))
+        return frame_height(self.iframe)
 
     def wait_fitted(self) -> None:
         """The portal resized the iframe to the app's content (SDK resizeWindow)."""
-
-        def fitted() -> bool:
-            return abs(self.frame_height() - self.content_height()) <= 4
-
-        try:
-            wait_for(fitted, 10, "the frame to fit its content")
-        except TimeoutError:
-            raise AssertionError(
-                f"iframe {self.frame_height()}px, content {self.content_height()}px"
-            ) from None
+        wait_fitted(self.iframe, self.frame)
 
 
 class PinPad:

@@ -8,7 +8,6 @@ console stays free of errors.
 from __future__ import annotations
 
 import secrets as random
-import shutil
 import string
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -23,17 +22,13 @@ from bizproc_app.models import Payment, Portal, Terminal
 from bizproc_app.payments import states
 from simulators.linkly import LinklySimulator
 from tests.browser.support import (
-    DOC_SCREENSHOTS,
-    SCREENSHOTS,
-    UPDATE_DOCS,
     Session,
     assert_loopback_only,
     frame_of,
     placement_iframe,
+    screenshot,
 )
-from tests.payment_fixtures import linkly_overrides, wait_for
-
-DOC_LIMIT = 150_000
+from tests.payment_fixtures import linkly_overrides
 
 
 @pytest.fixture
@@ -72,22 +67,7 @@ class AppPage:
 
     def shot(self, name: str, doc: str = "") -> None:
         """Screenshot of the app's frame, once the portal has fitted it to the content."""
-        root = self.frame.locator(".pos-root")
-
-        def fitted() -> bool:
-            content = root.evaluate("n => Math.ceil(n.offsetHeight)")
-            frame = self.iframe.evaluate("f => Math.round(f.getBoundingClientRect().height)")
-            return abs(frame - content) <= 4
-
-        wait_for(fitted, 10, "the frame to fit its content")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{name}.png"
-        self.iframe.screenshot(path=str(path))
-        if doc and UPDATE_DOCS:
-            DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, DOC_SCREENSHOTS / f"{doc}.png")
-            size = (DOC_SCREENSHOTS / f"{doc}.png").stat().st_size
-            assert size < DOC_LIMIT, f"{doc}.png is {size} bytes"
+        screenshot(self.iframe, self.frame, name, doc)
 
 
 def test_a_non_admin_is_refused_the_settings(

@@ -6,7 +6,6 @@ import os
 from typing import Any
 
 import pytest
-import requests
 from hypothesis import HealthCheck, settings
 from sqlalchemy import func, select
 
@@ -31,7 +30,7 @@ NOTIFY_SECRET = "notify-secret-of-the-running-payment"
 
 
 @pytest.fixture
-def fuzz_app(make_app, b24):
+def fuzz_app(make_app, b24, b24_control):
     """The app with two portals (A installed with a terminal and a running payment, B too)."""
     app = make_app(
         BITRIX_OAUTH_URL=b24.urls["oauth"],
@@ -41,9 +40,8 @@ def fuzz_app(make_app, b24):
     )
     state = b24.portal
     control = b24.urls["control"]
-    issued = requests.post(f"{control.rstrip('/')}/token", json={"user_id": 1}, timeout=10).json()
-    deal = {"fields": {"title": "Lunch", "currencyId": "AUD"}}
-    deal_id = requests.post(f"{control.rstrip('/')}/deals", json=deal, timeout=10).json()["id"]
+    issued = b24_control.token(1)
+    deal_id = b24_control.add_deal({"title": "Lunch", "currencyId": "AUD"})["id"]
     with app.app_context():
         made = {}
         for name, member, token in (

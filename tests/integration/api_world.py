@@ -11,15 +11,15 @@ import re
 from typing import Any
 
 import pytest
-import requests
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from bizproc_app.extensions import db, secrets
 from bizproc_app.models import Base, Payment, RefundGrant, Terminal, TerminalUser
-from bizproc_app.payments.queues import QUEUE_NAMES, queue
 from bizproc_app.payments.states import now
 from tests.fuzz.conftest import fuzz_app
+from tests.helpers.bitrix24 import b24_ctl
+from tests.helpers.jobs import queued_jobs
 from tests.payment_fixtures import linkly_overrides
 
 __all__ = ["fuzz_app"]  # the two-portal fixture, reused as is
@@ -79,7 +79,7 @@ def world(fuzz_app, b24) -> dict[str, Any]:
     """A's deal and invoice, an approved payment, a PIN pad prompt, an idle terminal, a grant."""
     deal_id = fuzz_app.config["FUZZ"]["deal_id"]  # the frame tokens' card
     fields = {"title": "Lunch bill", "opportunity": 30, "currencyId": "AUD"}
-    made = sim(b24, "POST", "invoices", {"fields": fields, "deal_id": deal_id})
+    made = b24_ctl(b24, "POST", "invoices", {"fields": fields, "deal_id": deal_id})
     with fuzz_app.app_context():
         running = db.session.get(Payment, fuzz_app.config["FUZZ"]["payment_id"])
         running.display = {"lines": ["SIGNATURE OK?"], "cancel": True, "yes": True, "no": True}
@@ -107,15 +107,9 @@ def world(fuzz_app, b24) -> dict[str, Any]:
         ids = {"portal": portal_id, "busy_terminal": busy, "terminal_id": idle.id}
         ids |= {"running": running.id, "approved": approved.id, "deal_id": deal_id}
         ids |= {"given_up": given_up.id}
-    other = sim(b24, "POST", "deals", {"fields": {"title": "Dinner", "currencyId": "AUD"}})
-    sim(b24, "DELETE", "requests")
+    other = b24_ctl(b24, "POST", "deals", {"fields": {"title": "Dinner", "currencyId": "AUD"}})
+    b24_ctl(b24, "DELETE", "requests")
     return {**ids, "invoice_id": made["id"], "other_deal_id": other["id"]}
-
-
-def sim(b24, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    """Call the Bitrix24 simulator's control API."""
-    url = f"{b24.urls['control'].rstrip('/')}/{path}"
-    return requests.request(method, url, json=body, timeout=30).json()
 
 
 @pytest.fixture
@@ -123,7 +117,7 @@ def observe(fuzz_app, b24, pinpads, redis_client):
     """Every row of every table, both simulators' request counters, the CRM, the queues."""
 
     def now() -> dict[str, Any]:
-        crm, seen = sim(b24, "GET", "crm"), sim(b24, "GET", "requests")
+        crm, seen = b24_ctl(b24, "GET", "crm"), b24_ctl(b24, "GET", "requests")
         with fuzz_app.app_context():
             tables = Base.metadata.sorted_tables
             rows = {t.name: sorted(map(repr, db.session.execute(select(t)))) for t in tables}
@@ -132,7 +126,7 @@ def observe(fuzz_app, b24, pinpads, redis_client):
             "bitrix": (seen["requests"], seen["batch_commands"]),
             "crm": {k: len(crm[k]) for k in ("deals", "invoices", "payments", "product_rows")},
             "linkly": dict(pinpads.app.extensions["linkly_requests"]),
-            "jobs": sum(queue(name, redis_client).count for name in QUEUE_NAMES),
+            "jobs": queued_jobs(redis_client),
         }
 
     return now

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support import free_port
+from tests.helpers.loopback import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -18,6 +18,7 @@ from bizproc_app.extensions import redis_conn
 from bizproc_app.web.frame_session import FrameUser, issue, read
 from tests.bitrix_fixtures import CLIENT_SECRET
 from tests.fuzz.conftest import APP_TOKEN
+from tests.helpers.bitrix24 import b24_ctl
 from tests.integration.api_world import (
     ENCRYPTION_KEY,
     NOT_INSTALLED,
@@ -29,7 +30,6 @@ from tests.integration.api_world import (
     config,
     fuzz_app,
     observe,
-    sim,
     world,
 )
 
@@ -84,7 +84,7 @@ def test_api_route_refuses_a_wrong_frame_token(fuzz_app, world, observe, route) 
 
 def frame_post(app, b24, **changes: str) -> dict[str, str]:
     """The form Bitrix24 POSTs when user 1 opens the app's own page on portal A."""
-    auth = sim(b24, "POST", "token", {"user_id": 1})["access_token"]
+    auth = b24_ctl(b24, "POST", "token", {"user_id": 1})["access_token"]
     form = {"member_id": app.config["FUZZ"]["member"], "APPLICATION_TOKEN": APP_TOKEN}
     form |= {"AUTH_ID": auth, "PLACEMENT": "DEFAULT", **changes}
     return {k: v for k, v in form.items() if v}

@@ -9,7 +9,7 @@ from sqlalchemy import inspect, select, text
 from bizproc_app.extensions import db, make_engine, secrets
 from bizproc_app.models import Portal, Terminal
 from bizproc_app.storage import migrate
-from tests.support import free_port
+from tests.helpers.loopback import free_port
 
 
 def test_healthz_reports_both_dependencies_up(client) -> None:

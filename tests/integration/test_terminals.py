@@ -20,7 +20,7 @@ from bizproc_app.extensions import db, secrets
 from bizproc_app.models import Base, JournalEntry, Payment, Portal, Terminal
 from bizproc_app.terminals import management
 from bizproc_app.terminals.management import TerminalError
-from simulators.linkly import LinklySimulator, SimulatorConfig
+from simulators.linkly import LinklyControl, LinklySimulator, SimulatorConfig
 
 USERNAME = "sim-user"
 PASSWORD = "Sup3r-s3cret-pa55word"
@@ -63,7 +63,8 @@ def pos(app: Flask, *args: str, input: str | None = None, env: dict | None = Non
 
 def new_pair_code(sim: LinklySimulator) -> tuple[str, str]:
     """Create another simulated PIN pad; return its id and fresh pair code."""
-    pad = requests.post(f"{sim.base_url}/_sim/pinpads", json={}, timeout=5).json()
+    with LinklyControl(sim.base_url, timeout=5) as control:
+        pad = control.add_pinpad()
     return pad["id"], pad["pair_code"]
 
 

@@ -18,6 +18,7 @@ import pytest
 from bizproc_app.extensions import redis_conn
 from bizproc_app.web.frame_session import read
 from tests.bitrix_fixtures import frame_token
+from tests.helpers.bitrix24 import b24_ctl
 from tests.integration.api_world import (
     ADMIN,
     ADMINS_ONLY,
@@ -27,7 +28,6 @@ from tests.integration.api_world import (
     config,
     fuzz_app,
     observe,
-    sim,
     world,
 )
 
@@ -76,7 +76,7 @@ def as_kind(app, b24, world: dict[str, Any], route: str, kind: str) -> dict[str,
     if kind == "no_crm":
         for type_id in (2, 31):
             rights = {"read": "none", "add": "none", "write": "none"}
-            sim(b24, "PUT", "permissions", {"user_id": 3, "entityTypeId": type_id, **rights})
+            b24_ctl(b24, "PUT", "permissions", {"user_id": 3, "entityTypeId": type_id, **rights})
     user, admin, entity = {
         "admin": (1, True, card),
         "clerk": (2, False, card),
@@ -90,7 +90,7 @@ def as_kind(app, b24, world: dict[str, Any], route: str, kind: str) -> dict[str,
         with app.app_context():
             session = read(token).session
             assert redis_conn.client.delete(f"frame:{session}:admin-checked") == 1
-    sim(b24, "DELETE", "requests")
+    b24_ctl(b24, "DELETE", "requests")
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
-import redis
 import requests
 from sqlalchemy import func, select
 
 from bizproc_app.extensions import db
 from bizproc_app.models import HandlerCall
-from bizproc_app.payments.queues import QUEUE_NAMES, queue
+from tests.helpers.bitrix24 import handler_call, workflow_returns
+from tests.helpers.jobs import queued_jobs
 
 
 @pytest.fixture
@@ -23,36 +22,11 @@ def installed(served_app, ctl) -> dict[str, Any]:
     return {**ctl("GET", "state"), "deal_id": deal.get("id") or deal.get("ID")}
 
 
-def _handler_calls(ctl, workflow_id: str, timeout: float = 10) -> dict[str, Any]:
-    """Wait for the simulator's POST of this workflow's handler call to get an answer."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for entry in ctl("GET", "outbound"):
-            ours = entry["kind"] in ("robot", "activity") and workflow_id in str(entry["form"])
-            if ours and entry["status"] is not None:
-                return entry
-        time.sleep(0.05)
-    raise TimeoutError(f"no answered handler call for {workflow_id}")
-
-
 def _run(
     ctl, deal_id: int, properties: dict[str, Any], code: str = "linkly_pos_payment"
 ) -> tuple[dict, dict]:
     wf = ctl("POST", "robots/run", {"id": deal_id, "code": code, "properties": properties})
-    return wf, _handler_calls(ctl, wf["id"])
-
-
-def _returns(workflow: dict[str, Any]) -> dict[str, Any]:
-    """The values the app sent back, over every step, keys lower-cased."""
-    return {k.lower(): v for step in workflow["returns"].values() for k, v in step.items()}
-
-
-def _queued(redis_url: str) -> int:
-    conn = redis.Redis.from_url(redis_url)
-    try:
-        return sum(queue(n, conn).count for n in QUEUE_NAMES)
-    finally:
-        conn.close()
+    return wf, handler_call(ctl, wf["id"])
 
 
 def test_valid_call_without_a_terminal_is_reported_as_an_error(installed, ctl, run_jobs) -> None:
@@ -61,7 +35,7 @@ def test_valid_call_without_a_terminal_is_reported_as_an_error(installed, ctl, r
     assert '"queued"' in call["response"]
     assert run_jobs() == 1
     done = ctl("GET", f"workflows/{wf['id']}")
-    values = _returns(done)
+    values = workflow_returns(done)
     # No terminal is set up on this portal: the workflow hears why, and nothing is charged.
     assert values["status"] == "error"
     assert "No terminal is assigned to user" in values["error"]
@@ -76,35 +50,35 @@ def test_invalid_properties_get_400_and_an_error_outcome_in_the_workflow(
     body = requests.models.complexjson.loads(call["response"])
     assert set(body["errors"]["properties"]) == {"amount", "currency"}
     assert run_jobs() == 1
-    values = _returns(ctl("GET", f"workflows/{wf['id']}"))
+    values = workflow_returns(ctl("GET", f"workflows/{wf['id']}"))
     assert values["status"] == "error"
     assert "amount" in values["error"] and "currency" in values["error"]
 
 
 def test_a_repeated_call_queues_nothing_new(
-    installed, ctl, served_app, app_port, redis_url, run_jobs
+    installed, ctl, served_app, app_port, redis_client, run_jobs
 ) -> None:
     _, call = _run(ctl, installed["deal_id"], {"amount": "5"})
-    assert _queued(redis_url) == 1
+    assert queued_jobs(redis_client) == 1
     again = requests.post(
         f"http://127.0.0.1:{app_port}/bitrix/handler", data=call["fields"], timeout=10
     )
     assert again.status_code == 200 and again.json()["status"] == "duplicate"
-    assert _queued(redis_url) == 1
+    assert queued_jobs(redis_client) == 1
     with served_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(HandlerCall)) == 1
 
 
 def test_a_wrong_application_token_is_refused_and_nothing_is_stored(
-    installed, ctl, served_app, app_port, redis_url
+    installed, ctl, served_app, app_port, redis_client
 ) -> None:
     _, call = _run(ctl, installed["deal_id"], {"amount": "5"})
     forged = [[k, "f" * 32 if k == "auth[application_token]" else v] for k, v in call["fields"]]
     forged = [[k, "forged-event-token" if k == "event_token" else v] for k, v in forged]
-    before = _queued(redis_url)
+    before = queued_jobs(redis_client)
     resp = requests.post(f"http://127.0.0.1:{app_port}/bitrix/handler", data=forged, timeout=10)
     assert resp.status_code == 401 and "application token" in resp.json()["error"]
-    assert _queued(redis_url) == before
+    assert queued_jobs(redis_client) == before
     with served_app.app_context():
         tokens = db.session.scalars(select(HandlerCall.event_token)).all()
     assert "forged-event-token" not in tokens

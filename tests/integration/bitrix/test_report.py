@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -18,6 +18,8 @@ from bizproc_app.models import Portal
 from bizproc_app.payments.report import ReportIncomplete, ReportInput, report
 from bizproc_app.wiring.clients import bitrix_client
 from bizproc_app.wiring.services import bitrix_client_for
+from tests.helpers.bitrix24 import handler_call, invoice_payments, workflow_returns
+from tests.helpers.waiting import wait_for
 
 PID = "0b6c1f7e-5d2a-4c1b-9e3f-000000000042"
 COMMENT = f"POS purchase approved: 10.00 AUD, auth 123456, payment {PID}\nAPPROVED"
@@ -83,14 +85,9 @@ def sale(client: BitrixClient, ctl) -> dict[str, Any]:
 def _run_robot(ctl, deal_id: int, code: str, properties: dict[str, Any]) -> tuple[str, str]:
     """Start a robot on the deal; return the workflow id and the event_token our handler got."""
     wf = ctl("POST", "robots/run", {"id": deal_id, "code": code, "properties": properties})
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        for entry in ctl("GET", "outbound"):
-            if wf["id"] in str(entry["form"]) and entry["status"] is not None:
-                assert entry["status"] == 200, entry["response"]
-                return wf["id"], dict(entry["fields"])["event_token"]
-        time.sleep(0.05)
-    raise TimeoutError(f"no answered handler call for {wf['id']}")
+    entry = handler_call(ctl, wf["id"])
+    assert entry["status"] == 200, entry["response"]
+    return wf["id"], dict(entry["fields"])["event_token"]
 
 
 def _crm(ctl) -> dict[str, Any]:
@@ -109,14 +106,9 @@ def _invoice(ctl, invoice_id: int) -> dict[str, Any]:
     return next(i for i in _crm(ctl)["invoices"] if i["id"] == invoice_id)
 
 
-def _payments(ctl, invoice_id: int) -> list[dict[str, Any]]:
-    return [p for p in _crm(ctl)["payments"] if p["entityId"] == invoice_id]
-
-
 def _returns(ctl, wf_id: str) -> tuple[str, dict[str, Any]]:
     wf = ctl("GET", f"workflows/{wf_id}")
-    values = {k.lower(): v for step in wf["returns"].values() for k, v in step.items()}
-    return wf["status"], values
+    return wf["status"], workflow_returns(wf)
 
 
 def _invoice_of(ctl, deal_id: int, rows: bool = True) -> dict[str, Any]:
@@ -156,7 +148,7 @@ def test_an_approved_invoice_pays_its_own_payment_of_the_charged_sum(client, ctl
         "crm.item.update": 1,
         "crm.timeline.comment.add": 2,
     }
-    [payment] = _payments(ctl, sale["invoice_id"])
+    [payment] = invoice_payments(ctl, sale["invoice_id"])
     assert payment["id"] == pid and payment["paid"] == "Y" and payment["sum"] == 10
     assert _invoice(ctl, sale["invoice_id"])["stageId"] == "DT31_13:P"
     _one_comment_each(ctl, sale)
@@ -216,13 +208,6 @@ def _impatient_client() -> BitrixClient:
     )
 
 
-def _wait_for(check: Callable[[], bool], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "the simulator never got there"
-        time.sleep(0.1)
-
-
 @pytest.mark.parametrize(
     ("fault", "landed", "retry_batches"),
     [
@@ -246,14 +231,14 @@ def test_a_lost_answer_and_a_retry_leave_one_payment_and_one_comment_each(
     assert caught.value.retryable
     assert done == {"uncertain": ["comment_deal", "comment_invoice", "event"]}
     if landed:  # the portal ran the batch after we stopped listening
-        _wait_for(lambda: len(_crm(ctl)["comments"]) == 2)
+        wait_for(lambda: len(_crm(ctl)["comments"]) == 2, 10, "both comments to land")
     ctl("POST", "faults/reset")
     ctl("DELETE", "requests")
 
     report(client, inp, done)
     assert ctl("GET", "requests")["requests"] == {"batch": retry_batches}
     _one_comment_each(ctl, sale)
-    [payment] = _payments(ctl, invoice["id"])
+    [payment] = invoice_payments(ctl, invoice["id"])
     assert payment["paid"] == "Y" and done["payment_added"] == payment["id"]
     assert payment["sum"] == 10 and done["paid_payment"] == payment["id"]
     assert _invoice(ctl, invoice["id"])["stageId"] == "DT31_13:P"
@@ -299,7 +284,7 @@ def test_unknown_then_a_late_result_updates_crm_and_replaces_the_notice(client, 
     assert counts["batch_commands"] == {"bizproc.event.send": 1, "im.notify": 2}
     status, values = _returns(ctl, sale["wf_id"])
     assert status == "completed" and values["status"] == "unknown" and values["approved"] == "N"
-    assert _payments(ctl, sale["invoice_id"])[0]["paid"] == "N"
+    assert invoice_payments(ctl, sale["invoice_id"])[0]["paid"] == "N"
     assert _crm(ctl)["comments"] == []
     assert all("unknown" in n["message"] for n in ctl("GET", "notifications"))
 
@@ -309,7 +294,7 @@ def test_unknown_then_a_late_result_updates_crm_and_replaces_the_notice(client, 
     counts = ctl("GET", "requests")
     assert counts["requests"] == {"batch": 2}  # with the reads, then the payment
     assert "bizproc.event.send" not in counts["batch_commands"]
-    assert _payments(ctl, sale["invoice_id"])[0]["paid"] == "Y"
+    assert invoice_payments(ctl, sale["invoice_id"])[0]["paid"] == "Y"
     assert _invoice(ctl, sale["invoice_id"])["stageId"] == "DT31_13:P"
     _one_comment_each(ctl, sale)
     assert _returns(ctl, sale["wf_id"])[1]["status"] == "unknown"  # its one outcome stands
@@ -345,7 +330,7 @@ def test_a_full_refund_unpays_the_invoice_payment(client, ctl, sale) -> None:
         "crm.item.update": 1,
         "crm.timeline.comment.add": 2,
     }
-    assert _payments(ctl, sale["invoice_id"])[0]["paid"] == "N"
+    assert invoice_payments(ctl, sale["invoice_id"])[0]["paid"] == "N"
     assert _invoice(ctl, sale["invoice_id"])["stageId"] == "DT31_13:D"
     assert _comments(ctl, "deal", sale["deal_id"]) == [COMMENT, refund.comment]
     status, values = _returns(ctl, wf_id)

@@ -11,14 +11,7 @@ from typing import Any
 import pytest
 
 from bizproc_app.models import Terminal
-from tests.payment_fixtures import (
-    ROOT,
-    Processes,
-    ledger,
-    linkly_overrides,
-    payment_of,
-    wait_for,
-)
+from tests.payment_fixtures import ROOT, Processes, ledger, linkly_overrides, payment_of
 
 
 @pytest.fixture
@@ -27,4 +20,4 @@ def app_overrides(pinpads) -> dict[str, Any]:
     return linkly_overrides(pinpads)
 
 
-__all__ = ["ROOT", "Processes", "Terminal", "ledger", "payment_of", "wait_for"]
+__all__ = ["ROOT", "Processes", "Terminal", "ledger", "payment_of"]

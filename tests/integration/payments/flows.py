@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
-import requests
-
-from tests.integration.payments.conftest import ledger, payment_of, wait_for
+from simulators.linkly import LinklyControl
+from tests.helpers.bitrix24 import Ctl, workflow_returns
+from tests.helpers.waiting import wait_for
+from tests.integration.payments.conftest import ledger, payment_of
 
 SEND = "linkly_pos_payment"
 REFUND = "linkly_pos_refund"
-
-Ctl = Callable[..., Any]
 
 
 def invoice(ctl: Ctl, deal_id: int, amount: str) -> int:
@@ -30,11 +28,6 @@ def run(ctl: Ctl, deal_id: int, properties: dict[str, Any], code: str = SEND) ->
     return str(wf["id"])
 
 
-def returns(workflow: dict[str, Any]) -> dict[str, Any]:
-    """The values the app sent back, keys lower-cased."""
-    return {k.lower(): v for step in workflow["returns"].values() for k, v in step.items()}
-
-
 def finished(ctl: Ctl, workflow_id: str, timeout: float = 30.0) -> dict[str, Any]:
     """Wait for the workflow to leave `running`; return its return values."""
 
@@ -42,7 +35,7 @@ def finished(ctl: Ctl, workflow_id: str, timeout: float = 30.0) -> dict[str, Any
         workflow = ctl("GET", f"workflows/{workflow_id}")
         return workflow if workflow["status"] != "running" else None
 
-    return returns(wait_for(done, timeout, f"workflow {workflow_id} to finish"))
+    return workflow_returns(wait_for(done, timeout, f"workflow {workflow_id} to finish"))
 
 
 def outcome(ctl: Ctl, deal_id: int, properties: dict[str, Any], code: str = SEND) -> dict:
@@ -98,15 +91,14 @@ def refunds(pinpads: Any) -> list[dict[str, Any]]:
 
 def transaction_posts(pinpads: Any) -> list[dict[str, Any]]:
     """Every transaction session Linkly received (one per POST)."""
-    rows = requests.get(f"{pinpads.base_url}/_sim/sessions", timeout=10).json()["sessions"]
-    return [r for r in rows if r["op"] == "transaction"]
+    with LinklyControl(pinpads.base_url) as control:
+        return [r for r in control.sessions() if r["op"] == "transaction"]
 
 
 def linkly(pinpads: Any, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    """Call the Linkly simulator's control API."""
-    resp = requests.request(method, f"{pinpads.base_url}/_sim/{path}", json=body, timeout=10)
-    assert resp.status_code < 400, resp.text
-    return resp.json()
+    """Call the Linkly simulator's control API; an HTTP error fails the test (ControlError)."""
+    with LinklyControl(pinpads.base_url) as control:
+        return control.call(method, path, body)
 
 
 def fault(pinpads: Any, name: str, **spec: Any) -> int:

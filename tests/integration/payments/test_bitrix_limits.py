@@ -15,7 +15,8 @@ from sqlalchemy import select
 from bizproc_app.extensions import db
 from bizproc_app.models import JournalEntry
 from tests.bitrix_fixtures import frame_token
-from tests.integration.payments.conftest import payment_of, wait_for
+from tests.helpers.waiting import wait_for
+from tests.integration.payments.conftest import payment_of
 from tests.integration.payments.flows import (
     comments_of,
     finished,

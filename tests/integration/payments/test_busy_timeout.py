@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.payments.conftest import wait_for
+from tests.helpers.waiting import wait_for
 from tests.integration.payments.flows import (
     charges,
     finished,

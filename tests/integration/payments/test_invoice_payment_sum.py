@@ -10,6 +10,7 @@ from typing import Any
 
 import requests
 
+from tests.helpers.bitrix24 import invoice_payments
 from tests.integration.payments.flows import Ctl, outcome, settled
 
 ROWS = [
@@ -26,10 +27,6 @@ def _invoice(ctl: Ctl, deal_id: int, rows: list[dict[str, Any]]) -> int:
     return int(made["id"])
 
 
-def _payments(ctl: Ctl, invoice_id: int) -> list[dict[str, Any]]:
-    return [p for p in ctl("GET", "crm")["payments"] if int(p["entityId"]) == invoice_id]
-
-
 def _pay(ctl: Ctl, shop: dict[str, Any], served_app: Any, invoice_id: int) -> Any:
     values = outcome(ctl, shop["deal_id"], {"invoice_id": str(invoice_id), "user": "user_1"})
     assert values["status"] == "approved" and values["amount"] == "10.00", values
@@ -42,7 +39,7 @@ def test_the_paid_payment_carries_the_invoices_rows_and_comes_to_the_charge(
     invoice_id = _invoice(ctl, shop["deal_id"], ROWS)
     payment = _pay(ctl, shop, served_app, invoice_id)
 
-    [paid] = _payments(ctl, invoice_id)
+    [paid] = invoice_payments(ctl, invoice_id)
     assert paid["paid"] == "Y" and paid["sum"] == 10
     rows = {r["id"]: r for r in ctl("GET", "crm")["product_rows"] if r["ownerId"] == invoice_id}
     assert sorted((rows[p["rowId"]]["productName"], p["quantity"]) for p in paid["products"]) == [
@@ -67,7 +64,7 @@ def test_an_invoice_whose_rows_cannot_carry_the_charge_gets_no_paid_payment(
     ):
         payment = _pay(ctl, shop, served_app, invoice_id)
         assert payment.report_done["pay_plan"] == {"none": why}
-        assert all(p["paid"] == "N" for p in _payments(ctl, invoice_id))
+        assert all(p["paid"] == "N" for p in invoice_payments(ctl, invoice_id))
         # The charge is still recorded: the stage moved and the timeline says what was paid.
         invoice = next(i for i in ctl("GET", "crm")["invoices"] if i["id"] == invoice_id)
         assert invoice["stageId"].endswith(":P")

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from bizproc_app.extensions import db
 from bizproc_app.models import JournalEntry, Terminal
-from tests.integration.payments.conftest import payment_of, wait_for
+from tests.helpers.waiting import wait_for
+from tests.integration.payments.conftest import payment_of
 from tests.integration.payments.flows import (
     charges,
     fault,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bizproc_app.wiring.services import payments
-from tests.integration.payments.conftest import payment_of, wait_for
+from tests.helpers.waiting import wait_for
+from tests.integration.payments.conftest import payment_of
 from tests.integration.payments.flows import (
     charges,
     comments_of,

@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from tests.integration.payments.conftest import ledger, payment_of, wait_for
-
-
-def _returns(workflow: dict[str, Any]) -> dict[str, Any]:
-    return {k.lower(): v for step in workflow["returns"].values() for k, v in step.items()}
-
-
-def _finished(ctl, workflow_id: str):
-    workflow = ctl("GET", f"workflows/{workflow_id}")
-    return workflow if workflow["status"] != "running" else None
-
-
-def _invoice(ctl, deal_id: int, amount: str) -> int:
-    fields = {"title": "Invoice", "opportunity": float(amount), "currencyId": "AUD"}
-    rows = [{"productName": "Invoice", "price": float(amount), "quantity": 1}]
-    made = ctl("POST", "invoices", {"fields": fields, "rows": rows, "deal_id": deal_id})
-    return int(made.get("id") or made.get("ID"))
+from tests.helpers.waiting import wait_for
+from tests.integration.payments import flows
+from tests.integration.payments.conftest import ledger, payment_of
 
 
 def test_approved_invoice_payment_is_charged_once_and_recorded_once(
     shop, ctl, pinpads, processes, served_app
 ) -> None:
-    invoice_id = _invoice(ctl, shop["deal_id"], "10.00")
+    invoice_id = flows.invoice(ctl, shop["deal_id"], "10.00")
     ctl("DELETE", "requests")
     wf = ctl(
         "POST",
@@ -37,8 +21,7 @@ def test_approved_invoice_payment_is_charged_once_and_recorded_once(
             "properties": {"invoice_id": str(invoice_id), "user": "user_1"},
         },
     )
-    done = wait_for(lambda: _finished(ctl, wf["id"]), 40, "the workflow to finish")
-    values = _returns(done)
+    values = flows.finished(ctl, wf["id"], 40)
     assert values["status"] == "approved", values
     assert values["approved"] == "Y"  # a Bitrix24 bool, stored as sent
     assert values["amount"] in ("10.00", 10.0, "10")

@@ -15,7 +15,8 @@ from bizproc_app.models import Payment, Terminal
 from bizproc_app.payments import states, sweep
 from bizproc_app.payments.sweep import Sweep
 from bizproc_app.wiring.services import payments
-from tests.integration.payments.conftest import payment_of, wait_for
+from tests.helpers.waiting import wait_for
+from tests.integration.payments.conftest import payment_of
 from tests.integration.payments.flows import charges, transaction_posts
 from tests.integration.payments.races import (
     Recorded,

@@ -8,7 +8,8 @@ from typing import Any
 
 import requests
 
-from tests.integration.payments.conftest import ledger, wait_for
+from tests.helpers.waiting import wait_for
+from tests.integration.payments.conftest import ledger
 
 
 class Frame:

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from bizproc_app.extensions import db
 from bizproc_app.models import JournalEntry
-from tests.integration.payments.conftest import payment_of, wait_for
+from tests.helpers.waiting import wait_for
+from tests.integration.payments.conftest import payment_of
 from tests.integration.payments.flows import (
     charges,
     comments_of,

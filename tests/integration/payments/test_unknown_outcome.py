@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.payments.conftest import payment_of, wait_for
+from tests.helpers.waiting import wait_for
+from tests.integration.payments.conftest import payment_of
 from tests.integration.payments.flows import (
     charges,
     fault,

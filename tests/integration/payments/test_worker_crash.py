@@ -15,7 +15,8 @@ import pytest
 import redis
 import requests
 
-from tests.integration.payments.conftest import payment_of, wait_for
+from tests.helpers.waiting import wait_for
+from tests.integration.payments.conftest import payment_of
 from tests.integration.payments.flows import (
     charges,
     events_logged,

@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from bizproc_app.extensions import db
 from bizproc_app.models import JournalEntry
+from tests.helpers.waiting import wait_for
 from tests.integration.payments.flows import charges, linkly, run, settled
-from tests.payment_fixtures import payment_of, wait_for
+from tests.payment_fixtures import payment_of
 
 
 @pytest.mark.parametrize("answer", ["access_denied", "workflow_not_found"])

@@ -2,56 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import requests
 
-from simulators.bitrix24 import Bitrix24Simulator, SimConfig
-
-
-class FormReceiver:
-    """A loopback app that records every POST with its query and form fields (bracket keys)."""
-
-    def __init__(self) -> None:
-        from werkzeug.serving import make_server
-        from werkzeug.wrappers import Request, Response
-
-        self.requests: list[dict[str, Any]] = []
-        self._cond = threading.Condition()
-
-        @Request.application
-        def app(request: Request) -> Response:
-            with self._cond:
-                self.requests.append(
-                    {
-                        "path": request.path,
-                        "args": request.args.to_dict(),
-                        "form": dict(request.form.items()),
-                        "content_type": request.content_type,
-                        "user_agent": request.headers.get("User-Agent"),
-                    }
-                )
-                self._cond.notify_all()
-            return Response("ok")
-
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-
-    def wait_for(self, pred: Callable[[list[dict]], bool], timeout: float = 10) -> list[dict]:
-        """Wait until pred(requests) holds."""
-        with self._cond:
-            if not self._cond.wait_for(lambda: pred(self.requests), timeout=timeout):
-                raise TimeoutError(f"requests so far: {[r['path'] for r in self.requests]}")
-            return list(self.requests)
-
-    def close(self) -> None:
-        """Stop the server."""
-        self._server.shutdown()
-        self._server.server_close()
+from simulators.bitrix24 import Bitrix24Control, Bitrix24Simulator, SimConfig
+from tests.helpers.bitrix24 import CONTROL_TIMEOUT, ctl_over
+from tests.helpers.receivers import FormPostReceiver
 
 
 class Client:
@@ -61,17 +20,13 @@ class Client:
         self.sim = sim
         self.urls = sim.urls
         self.http = requests.Session()
+        self.control = Bitrix24Control(self.urls["portal"], self.http, CONTROL_TIMEOUT)
+        self.ctl = ctl_over(self.control)  # ctl(verb, path, body=None): the answer's JSON
         self.token = self.issue(1)["access_token"]
 
     def issue(self, user_id: int = 1, **extra: Any) -> dict[str, Any]:
         """A fresh token pair for a user."""
         return self.ctl("POST", "token", {"user_id": user_id, **extra})
-
-    def ctl(self, verb: str, path: str, body: dict | None = None) -> Any:
-        """Call the control API and return its JSON."""
-        r = self.http.request(verb, self.urls["control"] + path, json=body)
-        assert r.status_code < 500, r.text
-        return r.json()
 
     def call(self, method: str, params: dict | None = None, token: str | None = None):
         """POST JSON to /rest/<method>; return the response."""
@@ -86,15 +41,15 @@ class Client:
 
 
 @pytest.fixture
-def receiver() -> Iterator[FormReceiver]:
+def receiver() -> Iterator[FormPostReceiver]:
     """The app under test (records POSTs)."""
-    rec = FormReceiver()
+    rec = FormPostReceiver()
     yield rec
     rec.close()
 
 
 @pytest.fixture
-def make_sim(receiver: FormReceiver) -> Iterator[Callable[..., Client]]:
+def make_sim(receiver: FormPostReceiver) -> Iterator[Callable[..., Client]]:
     """Factory: start a simulator with options; its app URL is the receiver."""
     sims: list[Bitrix24Simulator] = []
 
@@ -139,7 +94,7 @@ ROBOT = {
 
 
 @pytest.fixture
-def robot(b24: Client, receiver: FormReceiver) -> dict[str, Any]:
+def robot(b24: Client, receiver: FormPostReceiver) -> dict[str, Any]:
     """Register the POS robot (handler on the receiver) and place it on EXECUTING."""
     spec = {**ROBOT, "HANDLER": receiver.base_url + "/b24/robot/pos-send"}
     assert b24.ok("bizproc.robot.add", spec) is True

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import ROBOT, Client, FormReceiver
+from tests.helpers.receivers import FormPostReceiver
+
+from .conftest import ROBOT, Client
 
 AUTH_KEYS = {
     "access_token",
@@ -25,16 +27,16 @@ AUTH_KEYS = {
 }
 
 
-def run_robot(b24: Client, receiver: FormReceiver, amount: float = 150.0) -> dict[str, Any]:
+def run_robot(b24: Client, receiver: FormPostReceiver, amount: float = 150.0) -> dict[str, Any]:
     """Create a deal, move it to EXECUTING, return the handler call's form."""
     deal = b24.ctl("POST", "deals", {"fields": {"title": "POS", "opportunity": amount}})
-    n = len(receiver.requests)
+    n = len(receiver.received)
     b24.ctl("POST", f"deals/{deal['id']}/move", {"stage_id": "EXECUTING", "user_id": 3})
     reqs = receiver.wait_for(lambda rs: len(rs) > n)
     return {"deal": deal, **reqs[-1]}
 
 
-def test_registration_validation(b24: Client, receiver: FormReceiver) -> None:
+def test_registration_validation(b24: Client, receiver: FormPostReceiver) -> None:
     base = {**ROBOT, "HANDLER": receiver.base_url + "/h"}
     cases = [
         ({}, "ERROR_ACTIVITY_VALIDATION_FAILURE", "Empty data!"),
@@ -83,7 +85,7 @@ def test_registration_validation(b24: Client, receiver: FormReceiver) -> None:
     assert b24.ok("bizproc.robot.list") == []
 
 
-def test_stage_move_posts_handler_call(b24: Client, receiver: FormReceiver, robot) -> None:
+def test_stage_move_posts_handler_call(b24: Client, receiver: FormPostReceiver, robot) -> None:
     call = run_robot(b24, receiver, 150.0)
     form, deal = call["form"], call["deal"]
     assert call["path"] == "/b24/robot/pos-send"
@@ -112,7 +114,9 @@ def test_stage_move_posts_handler_call(b24: Client, receiver: FormReceiver, robo
     assert {k for k in form if "[" not in k} == expected
 
 
-def test_event_send_completes_once_with_types(b24: Client, receiver: FormReceiver, robot) -> None:
+def test_event_send_completes_once_with_types(
+    b24: Client, receiver: FormPostReceiver, robot
+) -> None:
     # The other reading of the sources: the portal converts to the declared types.
     b24.ctl("POST", "config", {"convert_returns": True})
     form = run_robot(b24, receiver)["form"]
@@ -157,7 +161,7 @@ def test_event_send_completes_once_with_types(b24: Client, receiver: FormReceive
     assert r.json() == {"error": 0, "error_description": "WorkflowNotFound"}
 
 
-def test_stale_token_on_live_workflow_is_ignored(b24: Client, receiver: FormReceiver) -> None:
+def test_stale_token_on_live_workflow_is_ignored(b24: Client, receiver: FormPostReceiver) -> None:
     spec = {**ROBOT, "HANDLER": receiver.base_url + "/h"}
     b24.ok("bizproc.robot.add", spec)
     for _ in range(2):
@@ -175,7 +179,7 @@ def test_stale_token_on_live_workflow_is_ignored(b24: Client, receiver: FormRece
 
 
 @pytest.mark.parametrize("method", ["bizproc.event.send", "bizproc.activity.log"])
-def test_forged_token_refused(b24: Client, receiver: FormReceiver, robot, method: str) -> None:
+def test_forged_token_refused(b24: Client, receiver: FormPostReceiver, robot, method: str) -> None:
     token = run_robot(b24, receiver)["form"]["event_token"]
     payload, _, sig = token.rpartition(".")
     forged = [payload + "." + ("0" * len(sig)), payload.replace("|A", "|B") + "." + sig, "x"]
@@ -187,7 +191,7 @@ def test_forged_token_refused(b24: Client, receiver: FormReceiver, robot, method
         )
 
 
-def test_timeout_sets_is_timeout(b24: Client, receiver: FormReceiver, robot) -> None:
+def test_timeout_sets_is_timeout(b24: Client, receiver: FormPostReceiver, robot) -> None:
     deal = b24.ctl("POST", "deals", {"fields": {"title": "t"}})
     wf = b24.ctl(
         "POST", "robots/run", {"id": deal["id"], "code": "pos_send", "timeout_duration": 60}
@@ -202,7 +206,7 @@ def test_timeout_sets_is_timeout(b24: Client, receiver: FormReceiver, robot) -> 
 
 
 def test_stage_change_terminates_waiting_workflow(
-    b24: Client, receiver: FormReceiver, robot
+    b24: Client, receiver: FormPostReceiver, robot
 ) -> None:
     call = run_robot(b24, receiver)
     b24.ctl("POST", f"deals/{call['deal']['id']}/move", {"stage_id": "WON"})
@@ -210,7 +214,7 @@ def test_stage_change_terminates_waiting_workflow(
     assert wf["status"] == "terminated"
 
 
-def test_change_stage_builtin_after_robot(b24: Client, receiver: FormReceiver, robot) -> None:
+def test_change_stage_builtin_after_robot(b24: Client, receiver: FormPostReceiver, robot) -> None:
     b24.ctl(
         "POST",
         "automation",
@@ -230,7 +234,7 @@ def test_change_stage_builtin_after_robot(b24: Client, receiver: FormReceiver, r
 
 
 def test_a_json_true_is_stored_as_sent_and_fails_a_y_condition(
-    b24: Client, receiver: FormReceiver, robot
+    b24: Client, receiver: FormPostReceiver, robot
 ) -> None:
     b24.ctl(
         "POST",
@@ -248,7 +252,7 @@ def test_a_json_true_is_stored_as_sent_and_fails_a_y_condition(
     assert b24.ok("crm.deal.get", {"id": call["deal"]["id"]})["STAGE_ID"] == "EXECUTING"
 
 
-def test_unsubscribed_robot_completes_immediately(b24: Client, receiver: FormReceiver) -> None:
+def test_unsubscribed_robot_completes_immediately(b24: Client, receiver: FormPostReceiver) -> None:
     spec = {**ROBOT, "CODE": "fire", "USE_SUBSCRIPTION": "N", "HANDLER": receiver.base_url + "/f"}
     b24.ok("bizproc.robot.add", spec)
     deal = b24.ctl("POST", "deals", {"fields": {"title": "n"}})

@@ -7,7 +7,8 @@ import sys
 
 import requests
 
-from tests.support import free_port, wait_for_port
+from tests.helpers.loopback import free_port
+from tests.helpers.waiting import wait_for_port
 
 
 def test_help_lists_flags() -> None:

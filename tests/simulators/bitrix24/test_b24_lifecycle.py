@@ -7,10 +7,12 @@ import re
 
 import requests
 
-from .conftest import ROBOT, Client, FormReceiver
+from tests.helpers.receivers import FormPostReceiver
+
+from .conftest import ROBOT, Client
 
 
-def test_install_frame_post(b24: Client, receiver: FormReceiver) -> None:
+def test_install_frame_post(b24: Client, receiver: FormPostReceiver) -> None:
     out = b24.ctl("POST", "install", {"mode": "frame", "user_id": 1})
     assert out["status"] == 200
     req = receiver.wait_for(lambda rs: len(rs) == 1)[0]
@@ -37,7 +39,7 @@ def test_install_frame_post(b24: Client, receiver: FormReceiver) -> None:
     assert b24.ok("app.info", token=form["AUTH_ID"])["INSTALLED"] is True
 
 
-def test_install_event_post(b24: Client, receiver: FormReceiver) -> None:
+def test_install_event_post(b24: Client, receiver: FormPostReceiver) -> None:
     b24.ctl("POST", "install", {"mode": "event"})
     req = receiver.wait_for(lambda rs: len(rs) == 1)[0]
     form = req["form"]
@@ -69,7 +71,7 @@ def test_install_event_post(b24: Client, receiver: FormReceiver) -> None:
     assert oauth["result"]["install"]["installed"] is True
 
 
-def test_update_and_uninstall_events(b24: Client, receiver: FormReceiver) -> None:
+def test_update_and_uninstall_events(b24: Client, receiver: FormPostReceiver) -> None:
     b24.ctl("POST", "install", {"mode": "event"})
     for event in ("ONAPPUPDATE", "ONAPPUNINSTALL"):
         assert b24.ok("event.bind", {"event": event, "handler": receiver.base_url + "/events"})
@@ -98,7 +100,7 @@ def test_update_and_uninstall_events(b24: Client, receiver: FormReceiver) -> Non
     assert b24.call("user.current").status_code == 401
 
 
-def test_event_bind_rules(b24: Client, receiver: FormReceiver) -> None:
+def test_event_bind_rules(b24: Client, receiver: FormPostReceiver) -> None:
     h = receiver.base_url + "/ev"
     assert b24.ok("event.bind", {"EVENT": "onCrmDealUpdate", "HANDLER": h}) is True
     r = b24.call("event.bind", {"event": "ONCRMDEALUPDATE", "handler": h})
@@ -118,7 +120,7 @@ def test_event_bind_rules(b24: Client, receiver: FormReceiver) -> None:
     assert b24.ok("event.unbind", {"event": "ONCRMDEALUPDATE", "handler": h}) == {"count": 1}
 
 
-def test_placement_and_portal_page(b24: Client, receiver: FormReceiver) -> None:
+def test_placement_and_portal_page(b24: Client, receiver: FormPostReceiver) -> None:
     h = receiver.base_url + "/b24/deal-tab"
     r = b24.call("placement.bind", {"HANDLER": h})
     assert r.json()["error"] == "ERROR_ARGUMENT" and r.json()["argument"] == "PLACEMENT"

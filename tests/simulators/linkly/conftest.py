@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from simulators.linkly import LinklySimulator, SimulatorConfig
-from tests.simulators.linkly.helpers import Pos, Receiver
+from tests.helpers.pos import RawHttpPos
+from tests.helpers.receivers import JsonEventReceiver
 
 
 @pytest.fixture
@@ -35,23 +36,23 @@ def sim(sim_config: SimulatorConfig) -> Iterator[LinklySimulator]:
 
 
 @pytest.fixture
-def pos(sim: LinklySimulator) -> Pos:
+def pos(sim: LinklySimulator) -> RawHttpPos:
     """A POS paired with PIN pad 1, holding a valid token."""
-    return Pos(sim.base_url, "111111")
+    return RawHttpPos(sim.base_url, "111111")
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def receiver() -> Iterator[JsonEventReceiver]:
     """A webhook endpoint recording notifications."""
-    rec = Receiver()
+    rec = JsonEventReceiver()
     yield rec
-    rec.stop()
+    rec.close()
 
 
 @pytest.fixture
-def note(receiver: Receiver) -> dict:
+def note(receiver: JsonEventReceiver) -> dict:
     """A Notification block pointing at the receiver, with templated URI and a bearer secret."""
     return {
-        "Uri": receiver.url + "/notify/{{sessionid}}/{{type}}",
+        "Uri": receiver.base_url + "/notify/{{sessionid}}/{{type}}",
         "AuthorizationHeader": "Bearer hook-secret",
     }

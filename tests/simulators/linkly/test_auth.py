@@ -7,7 +7,8 @@ import uuid
 
 import requests
 
-from tests.simulators.linkly.helpers import Pos, control, purchase
+from tests.helpers.pos import RawHttpPos
+from tests.simulators.linkly.helpers import control, purchase
 
 T = 10
 
@@ -90,7 +91,7 @@ def test_token_ok_and_validation(sim):
 
 def test_token_lifetime_is_honoured(sim):
     control(sim.base_url, "PATCH", "/config", json={"token_lifetime": 1})
-    pos = Pos(sim.base_url, "111111")
+    pos = RawHttpPos(sim.base_url, "111111")
     sid, r = pos.post("status", {"Request": {"Merchant": "00", "StatusType": "0"}})
     assert r.status_code == 200
     time.sleep(1.1)

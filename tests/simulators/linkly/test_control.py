@@ -12,7 +12,8 @@ import requests
 
 from simulators.linkly.cli import build_parser
 from simulators.linkly.config import SimulatorConfig, describe
-from tests.simulators.linkly.helpers import Pos, control, purchase
+from tests.helpers.pos import RawHttpPos
+from tests.simulators.linkly.helpers import control, purchase
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -125,7 +126,7 @@ def test_standalone_process():
         line = proc.stdout.readline()
         assert "listening on" in line, line + proc.stderr.read()
         base = line.rsplit(" ", 1)[1].strip()
-        pos = Pos(base, "424242", "u", "p")
+        pos = RawHttpPos(base, "424242", "u", "p")
         _, r = pos.post("transaction", purchase(1000, "CLI1"), async_=False)
         assert r.json()["Response"]["Success"] is True
         assert requests.get(f"{base}/_sim/", timeout=5).status_code == 200

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.simulators.linkly.helpers import control, purchase, wait_until
+from tests.helpers.waiting import wait_for
+from tests.simulators.linkly.helpers import control, purchase
 
 
 def arm(sim, fault: str, **spec) -> dict:
@@ -69,13 +70,15 @@ def test_events_duplicated_and_reordered(sim, pos, receiver, note):
     arm(sim, "events_duplicated", params={"types": ["transaction"], "times": 3})
     sid, _ = pos.post("transaction", {**purchase(100, "DUP"), "notification": note}, async_=True)
     receiver.wait_final(sid)
-    wait_until(
+    wait_for(
         lambda: len([e for e in receiver.for_session(sid) if e["path"].endswith("/transaction")])
-        == 3
+        == 3,
+        5,
+        step=0.01,
     )
     arm(sim, "events_reordered")
     sid, _ = pos.post("transaction", {**purchase(100, "REORD"), "notification": note}, async_=True)
-    wait_until(lambda: len(receiver.for_session(sid)) >= 8)
+    wait_for(lambda: len(receiver.for_session(sid)) >= 8, 5, step=0.01)
     kinds = [e["path"].rsplit("/", 1)[1] for e in receiver.for_session(sid)]
     assert kinds[0] == "transaction" and kinds.count("display") == 5
 
@@ -93,13 +96,15 @@ def test_events_lost_unreachable_and_retry(sim, pos, receiver, note):
     arm(sim, "notify_unreachable")
     sid, _ = pos.post("transaction", {**purchase(100, "DOWN"), "notification": note}, async_=True)
     assert pos.wait_result(sid)["response"]["success"] is True
-    wait_until(
+    wait_for(
         lambda: len(
             control(sim.base_url, "GET", f"/notifications?sessionId={sid}&type=transaction").json()[
                 "deliveries"
             ]
         )
-        == 3
+        == 3,
+        5,
+        step=0.01,
     )
     assert receiver.for_session(sid) == []
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.simulators.linkly.helpers import control, purchase, wait_until
+from tests.helpers.waiting import wait_for
+from tests.simulators.linkly.helpers import control, purchase
 
 
 def test_logon_sync_and_async(pos, receiver, note):
@@ -128,7 +129,7 @@ def test_signature_prompt(sim, pos, receiver, note):
                 if e["body"]["response"].get("acceptYesKeyFlag")
             ]
 
-        shown = wait_until(prompt)[0]["body"]["response"]
+        shown = wait_for(prompt, 5, step=0.01)[0]["body"]["response"]
         assert (
             shown["declineNoKeyFlag"] is True and shown["displayText"][0].strip() == "SIGNATURE OK?"
         )
@@ -141,7 +142,7 @@ def test_input_prompt_takes_sendkey_data(sim, pos, note):
     sid, _ = pos.post(
         "transaction", {**purchase(1009, "INPUT1"), "notification": note}, async_=True
     )
-    wait_until(lambda: (sim.pinpad("1").display or {}).get("InputType") == "1")
+    wait_for(lambda: (sim.pinpad("1").display or {}).get("InputType") == "1", 5, step=0.01)
     assert pos.sendkey(sid, "0", "ORDER-42").status_code == 200
     assert pos.wait_result(sid)["response"]["success"] is True
     inputs = control(sim.base_url, "GET", f"/sessions/{sid}").json()["inputs"]

@@ -92,7 +92,7 @@ def test_validation_envelope_and_session_id(pos, receiver):
 
 def test_https_notification_required_unless_allowed(sim, pos, receiver):
     control(sim.base_url, "PATCH", "/config", json={"allow_http": False})
-    body = {**purchase(), "notification": {"uri": receiver.url + "/{{sessionid}}/{{type}}"}}
+    body = {**purchase(), "notification": {"uri": receiver.base_url + "/{{sessionid}}/{{type}}"}}
     _, r = pos.post("transaction", body, async_=True)
     assert r.status_code == 400 and "Notification.Uri" in r.json()["errors"]
     body["notification"]["uri"] = "https://pos.example.invalid/{{sessionid}}/{{type}}"

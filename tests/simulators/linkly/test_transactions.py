@@ -6,7 +6,9 @@ import uuid
 
 import pytest
 
-from tests.simulators.linkly.helpers import Pos, control, purchase, wait_until
+from tests.helpers.pos import RawHttpPos
+from tests.helpers.waiting import wait_for
+from tests.simulators.linkly.helpers import control, purchase
 
 
 def test_sync_purchase_approved(pos):
@@ -138,7 +140,7 @@ def test_busy_pinpad(sim, pos, receiver, note):
 def test_cancel_via_sendkey(sim, pos, receiver, note):
     control(sim.base_url, "PATCH", "/pinpads/1", json={"mode": "interactive"})
     sid, _ = pos.post("transaction", {**purchase(100, "CAN1"), "notification": note}, async_=True)
-    wait_until(lambda: receiver.for_session(sid))
+    wait_for(lambda: receiver.for_session(sid), 5, step=0.01)
     assert pos.sendkey(sid, "0").status_code == 200
     final = receiver.wait_final(sid)[-1]["body"]["response"]
     assert final["success"] is False and final["responseCode"] == "TM"
@@ -156,13 +158,15 @@ def test_keys_not_enabled_are_ignored(sim, pos, note):
     control(sim.base_url, "PATCH", "/config", json={"processing_delay": 0.4})
     control(sim.base_url, "PATCH", "/pinpads/1", json={"mode": "interactive"})
     sid, _ = pos.post("transaction", {**purchase(100, "IGN1"), "notification": note}, async_=True)
-    wait_until(lambda: sim.pinpad("1").display)
+    wait_for(lambda: sim.pinpad("1").display, 5, step=0.01)
     for key in ("1", "2", "3"):
         assert pos.sendkey(sid, key).status_code == 200
     assert pos.get(sid).status_code == 202
     for button in ("card", "sav", "ok"):
         control(sim.base_url, "POST", "/pinpads/1/press", json={"button": button})
-    wait_until(lambda: sim.pinpad("1").display["DisplayText"][0].strip() == "PROCESSING")
+    wait_for(
+        lambda: sim.pinpad("1").display["DisplayText"][0].strip() == "PROCESSING", 5, step=0.01
+    )
     assert pos.sendkey(sid, "0").status_code == 200  # cancel not enabled: approval wins
     resp = pos.wait_result(sid)["response"]
     assert resp["success"] is True and resp["accountType"] == "3"
@@ -190,7 +194,9 @@ def test_pascal_casing(sim, pos):
 def test_interactive_press_flow_and_state(sim, pos, note):
     control(sim.base_url, "PATCH", "/pinpads/1", json={"mode": "interactive"})
     sid, _ = pos.post("transaction", {**purchase(2500, "INT1"), "notification": note}, async_=True)
-    state = wait_until(lambda: control(sim.base_url, "GET", "/pinpads/1/state").json()["waiting"])
+    state = wait_for(
+        lambda: control(sim.base_url, "GET", "/pinpads/1/state").json()["waiting"], 5, step=0.01
+    )
     assert state == "card"
     st = control(sim.base_url, "GET", "/pinpads/1/state").json()
     assert st["busy"] and st["sessionId"] == sid and st["keys"]["cancel"] is True
@@ -214,7 +220,7 @@ def test_interactive_press_flow_and_state(sim, pos, note):
 def test_interactive_cancel_button_and_walk_away_timeout(sim, pos, note):
     control(sim.base_url, "PATCH", "/pinpads/1", json={"mode": "interactive"})
     sid, _ = pos.post("transaction", {**purchase(100, "PCAN"), "notification": note}, async_=True)
-    wait_until(lambda: sim.pinpad("1").display)
+    wait_for(lambda: sim.pinpad("1").display, 5, step=0.01)
     control(sim.base_url, "POST", "/pinpads/1/press", json={"button": "cancel"})
     assert pos.wait_result(sid)["response"]["responseCode"] == "TM"
     control(sim.base_url, "PATCH", "/config", json={"input_timeout": 0.2})
@@ -236,8 +242,8 @@ def test_sync_server_timeout_returns_202(sim, pos):
 def test_two_pinpads_are_independent(sim, note):
     pad2 = control(sim.base_url, "POST", "/pinpads", json={"cardholder_delay": 0.01}).json()
     control(sim.base_url, "PATCH", "/pinpads/1", json={"mode": "interactive"})
-    pos1 = Pos(sim.base_url, "111111")
-    pos2 = Pos(sim.base_url, pad2["pair_code"])
+    pos1 = RawHttpPos(sim.base_url, "111111")
+    pos2 = RawHttpPos(sim.base_url, pad2["pair_code"])
     sid1, _ = pos1.post("transaction", {**purchase(100, "PAD1"), "notification": note}, async_=True)
     _, r = pos2.post("transaction", purchase(100, "PAD2"), async_=False)
     assert r.json()["response"]["success"] is True

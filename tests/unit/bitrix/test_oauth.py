@@ -268,9 +268,9 @@ def test_urllib3_debug_lines_are_masked(oauth: OAuthClient, caplog) -> None:
 
 
 def test_real_urllib3_log_lines_are_masked(caplog) -> None:
-    from tests.support import EventReceiver
+    from tests.helpers.receivers import JsonEventReceiver
 
-    receiver = EventReceiver()
+    receiver = JsonEventReceiver()
     try:
         settings = BitrixSettings(
             oauth_url=receiver.base_url, client_id="c", client_secret=CLIENT_SECRET, allow_http=True

@@ -9,17 +9,8 @@ import pytest
 import redis
 
 from bizproc_app.bitrix import LeakyBucket
+from tests.helpers.clocks import FakeClock
 from tests.unit.bitrix.helpers import MEMBER_ID, process_reserve
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def server_peak(send_times: list[float], rate: float) -> float:

@@ -19,15 +19,8 @@ from bizproc_app.linkly import (
     TerminalCredentials,
     TokenStore,
 )
-from tests.unit.linkly.helpers import (
-    API,
-    AUTH,
-    POS_ID,
-    POS_VENDOR_ID,
-    SECRET,
-    FakeClock,
-    TokenServer,
-)
+from tests.helpers.clocks import FakeClock
+from tests.unit.linkly.helpers import API, AUTH, POS_ID, POS_VENDOR_ID, SECRET, TokenServer
 
 
 @pytest.fixture

@@ -62,17 +62,3 @@ class TokenServer:
         """Serve the token endpoint from this fake."""
         mocker.post(TOKEN_URL, json=self)
         return self
-
-
-class FakeClock:
-    """A settable clock for token expiry tests."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move the clock forward."""
-        self.now += seconds

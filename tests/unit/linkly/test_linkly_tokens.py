@@ -23,6 +23,7 @@ from bizproc_app.linkly import (
     TerminalCredentials,
     token_cache_key,
 )
+from tests.helpers.clocks import FakeClock
 from tests.unit.linkly.helpers import (
     API,
     PAIR_CODE,
@@ -33,7 +34,6 @@ from tests.unit.linkly.helpers import (
     SECRET,
     TOKEN_URL,
     USERNAME,
-    FakeClock,
     TokenServer,
 )
 

@@ -11,6 +11,8 @@ from typing import Any
 import requests
 
 from bench.stack import LINKLY_PASS, LINKLY_USER, Stack
+from simulators.bitrix24.control_client import Bitrix24Control
+from simulators.linkly.control_client import LinklyControl
 
 DEALS_PER_INVOICES = 10  # invoices share deals, ten to a deal
 
@@ -30,24 +32,20 @@ class Planned:
 
 
 class Sim:
-    """Thin JSON client for both simulators' control APIs."""
+    """Both simulators' control clients, on one HTTP session."""
 
     def __init__(self, stack: Stack) -> None:
         self.http = requests.Session()
-        self.bitrix = stack.urls["bitrix"] + "/_sim/"
-        self.linkly = stack.urls["linkly"] + "/_sim/"
+        self.portal = Bitrix24Control(stack.urls["bitrix"], session=self.http, timeout=60)
+        self.pads = LinklyControl(stack.urls["linkly"], session=self.http, timeout=60)
 
     def b24(self, method: str, path: str, body: Any = None, timeout: float = 60) -> Any:
         """Call the Bitrix24 simulator's control API."""
-        resp = self.http.request(method, self.bitrix + path, json=body, timeout=timeout)
-        resp.raise_for_status()
-        return resp.json()
+        return self.portal.call(method, path, body, timeout=timeout)
 
     def lk(self, method: str, path: str, body: Any = None, timeout: float = 60) -> Any:
         """Call the Linkly simulator's control API."""
-        resp = self.http.request(method, self.linkly + path, json=body, timeout=timeout)
-        resp.raise_for_status()
-        return resp.json()
+        return self.pads.call(method, path, body, timeout=timeout)
 
 
 def install(sim: Sim) -> str:

@@ -16,6 +16,7 @@ import requests
 
 from bench.loopback import app_env, local_config, migrate, start_logged, wait_http
 from bizproc_app.config import Config
+from simulators.bitrix24.control_client import Bitrix24Control
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / "instance" / "demo"
@@ -110,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     sup.start("redis", _redis_argv(args.redis_port, state))
     try:
         _start(sup, args, urls)
-        member_id, deal_id = _set_up_shop(sys.executable, env, urls.portal)
+        with Bitrix24Control(urls.portal, timeout=30) as sim:
+            member_id, deal_id = _set_up_shop(sys.executable, env, sim)
         pages = _tour(urls, state, env, member_id, deal_id)
         if args.check:
             return _check(sup, pages, urls.portal, deal_id)
@@ -231,7 +233,8 @@ def _tour(
 def _check(sup: Supervisor, pages: dict[str, str], portal: str, deal_id: int) -> int:
     """--check: every page answers, no process exited, a robot pays the deal and an invoice."""
     time.sleep(1)  # let a process that fails at start-up exit before the probe
-    return _probe(pages, sup.dead()) or _pay_once(portal, deal_id) or _pay_invoice(portal, deal_id)
+    with Bitrix24Control(portal, timeout=30) as sim:
+        return _probe(pages, sup.dead()) or _pay_once(sim, deal_id) or _pay_invoice(sim, deal_id)
 
 
 def _run_until_stopped(sup: Supervisor, state: Path) -> int:
@@ -243,12 +246,12 @@ def _run_until_stopped(sup: Supervisor, state: Path) -> int:
     return 1
 
 
-def _set_up_shop(py: str, env: dict[str, str], portal: str) -> tuple[str, int]:
+def _set_up_shop(py: str, env: dict[str, str], sim: Bitrix24Control) -> tuple[str, int]:
     """Install the app, pair PIN pad 1, add an AUD deal; return the member id and deal id."""
-    sent = requests.post(f"{portal}/_sim/install", json={"mode": "event"}, timeout=30).json()
+    sent = sim.install(mode="event")
     if sent.get("status") != 200:
         raise SystemExit(f"demo: the install failed: {sent.get('response')}")
-    member_id = requests.get(f"{portal}/_sim/state", timeout=10).json()["member_id"]
+    member_id = sim.state()["member_id"]
     argv = [
         py,
         "-m",
@@ -281,39 +284,26 @@ def _set_up_shop(py: str, env: dict[str, str], portal: str) -> tuple[str, int]:
         "currencyId": "AUD",
         "assignedById": 1,
     }
-    deal = requests.post(f"{portal}/_sim/deals", json={"fields": fields}, timeout=10).json()
+    deal = sim.add_deal(fields)
     deal_id = int(deal.get("id") or deal.get("ID"))
     for title, rows in DEMO_INVOICES:
         amount = sum(r["price"] * r["quantity"] for r in rows)
         invoice = {"title": title, "opportunity": amount, "currencyId": "AUD"}
-        body = {"fields": invoice, "rows": rows, "deal_id": deal_id}
-        requests.post(f"{portal}/_sim/invoices", json=body, timeout=10)
+        sim.add_invoice(invoice, rows, deal_id=deal_id)
     # The workflow: on "In progress" (EXECUTING) charge the deal, and move it to WON if approved.
-    automation = f"{portal}/_sim/automation"
-    requests.post(
-        automation,
-        json={"stage_id": "EXECUTING", "code": "linkly_pos_payment", "properties": {}},
-        timeout=10,
-    )
-    requests.post(
-        automation,
-        json={
-            "builtin": "change_stage",
-            "stage_id": "EXECUTING",
-            "target_stage": "WON",
-            "condition": {"approved": "Y"},
-        },
-        timeout=10,
+    sim.place_robot("EXECUTING", "linkly_pos_payment", properties={})
+    sim.place_robot(
+        "EXECUTING", "", builtin="change_stage", target_stage="WON", condition={"approved": "Y"}
     )
     return member_id, deal_id
 
 
-def _pay_once(portal: str, deal_id: int) -> int:
+def _pay_once(sim: Bitrix24Control, deal_id: int) -> int:
     """Move the demo deal to the robot's stage; 0 once the workflow paid and moved it to WON."""
-    requests.post(f"{portal}/_sim/deals/{deal_id}/move", json={"stage_id": "EXECUTING"}, timeout=30)
+    sim.move_deal(deal_id, "EXECUTING")
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        crm = requests.get(f"{portal}/_sim/crm", timeout=10).json()
+        crm = sim.crm()
         deal = next(d for d in crm["deals"] if int(d.get("id") or d.get("ID")) == deal_id)
         stage = deal.get("stageId") or deal.get("STAGE_ID")
         if stage == "WON":
@@ -324,17 +314,16 @@ def _pay_once(portal: str, deal_id: int) -> int:
     return 1
 
 
-def _pay_invoice(portal: str, deal_id: int) -> int:
+def _pay_invoice(sim: Bitrix24Control, deal_id: int) -> int:
     """Pay the second invoice by robot; 0 once the deal page shows it paid by its full sum."""
-    crm = requests.get(f"{portal}/_sim/crm", timeout=10).json()
+    crm = sim.crm()
     invoice = next(i for i in crm["invoices"] if i["title"] == DEMO_INVOICES[1][0])
-    run = {"id": deal_id, "code": "linkly_pos_payment", "properties": {"invoice_id": invoice["id"]}}
-    requests.post(f"{portal}/_sim/robots/run", json=run, timeout=30)
+    sim.run_robot(deal_id, "linkly_pos_payment", {"invoice_id": invoice["id"]})
     charge = f"{invoice['opportunity']:.2f}"
     paid = f'data-sum="{charge}" data-paid="Y"'
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        page = requests.get(f"{portal}/crm/deal/details/{deal_id}/", timeout=10).text
+        page = sim.http.get(f"{sim.base_url}/crm/deal/details/{deal_id}/", timeout=10).text
         if paid in page:
             print(
                 f"check invoice payment: the deal page shows a paid payment of {charge}, the charge"

@@ -33,7 +33,7 @@ from tests.integration.payments.flows import (
 COMMENT = "crm.timeline.comment.add"
 
 
-def _pay(ctl: Any, shop: dict[str, Any], served_app: Any) -> Any:
+def _pay(ctl: Any, shop: dict[str, Any]) -> Any:
     invoice_id = invoice(ctl, shop["deal_id"], "10.00")
     values = outcome(ctl, shop["deal_id"], {"invoice_id": str(invoice_id), "user": "user_1"})
     assert values["status"] == "approved", values
@@ -43,11 +43,11 @@ def _pay(ctl: Any, shop: dict[str, Any], served_app: Any) -> Any:
 def test_a_method_over_its_operating_time_waits_alone_for_its_reset(
     shop, ctl, pinpads, processes, served_app
 ) -> None:
-    settled(served_app, _pay(ctl, shop, served_app)[1])  # the app sees the comments' reset time
+    settled(served_app, _pay(ctl, shop)[1])  # the app sees the comments' reset time
     ctl("POST", "operating", {"method": COMMENT, "seconds": 1000})
     ctl("DELETE", "requests")
 
-    invoice_id, payment_id = _pay(ctl, shop, served_app)  # the workflow still hears at once
+    invoice_id, payment_id = _pay(ctl, shop)  # the workflow still hears at once
     payment = wait_for(
         lambda: (p := payment_of(served_app, id=payment_id)).report_attempts and p,
         20,

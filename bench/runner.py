@@ -15,6 +15,7 @@ import requests
 
 from bench import shop
 from bench.load import Driver, Timings
+from bench.loopback import wait_http
 from bench.metrics import (
     ProcSampler,
     Role,
@@ -430,7 +431,7 @@ class Run:
                  "baseline"],
                 ours=True, env=env,
             )  # fmt: skip
-        wait_until(lambda: _answers(f"http://127.0.0.1:{port}/handler"), 30, 0.2)
+        wait_http([f"http://127.0.0.1:{port}/handler"])
         roles = [r for r in self.stack.roles if r.name.startswith("baseline")]
         sampler = ProcSampler(roles)
         self.sim.b24("DELETE", "requests")
@@ -528,14 +529,6 @@ class Run:
 
 def _handler(run: Run) -> str:
     return f"{run.stack.urls['web']}/bitrix/handler"
-
-
-def _answers(url: str) -> bool:
-    try:
-        requests.get(url, timeout=2)
-        return True
-    except requests.RequestException:
-        return False
 
 
 def _rate(n: int, first: float, last: float) -> float:
